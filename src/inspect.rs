@@ -1,0 +1,1 @@
+//! Printing ETF terms the way Elixir's `inspect` prints them.

@@ -1,0 +1,1 @@
+//! Embedded EPMD server: the in-process port mapper started when none answers.

@@ -1,0 +1,9 @@
+//! Sans-IO core of the Erlang distribution protocol: no sockets, no clock.
+
+pub mod control;
+pub mod digest;
+pub mod epmd;
+pub mod etf;
+pub mod flags;
+pub mod framing;
+pub mod handshake;
