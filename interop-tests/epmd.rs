@@ -1,0 +1,1 @@
+//! Interop tests: EPMD client and embedded EPMD server against real `epmd` and `erl`.
