@@ -437,3 +437,59 @@ async fn register_or_serve_uses_a_real_epmd() {
     );
     drop(reg);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_register_or_serve_starts_exactly_one_server() {
+    let port = free_port();
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            tokio::spawn(async move {
+                epmd_client::register_or_serve(port, &format!("racer{i}"), 7000 + i, false)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut regs = Vec::new();
+    let mut servers = Vec::new();
+    for t in tasks {
+        let (reg, handle) = t.await.unwrap();
+        regs.push(reg);
+        servers.extend(handle);
+    }
+    assert_eq!(servers.len(), 1, "exactly one embedded EPMD must start");
+    let mut names = epmd_client::names(local(port)).await.unwrap();
+    names.sort();
+    let expected: Vec<_> = (0..4u16).map(|i| (format!("racer{i}"), 7000 + i)).collect();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_nodes_find_each_other_through_the_embedded_server() {
+    if !have_otp("real_nodes_find_each_other_through_the_embedded_server") {
+        return;
+    }
+    let (_server, port) = embedded_server().await;
+    let a = unique("pinga", port);
+    let _a = start_erl(&a, port);
+    wait_names(port, "node A to register", |n| has(n, &a)).await;
+    let b = unique("pingb", port);
+    let expr = format!(
+        "{{ok, H}} = inet:gethostname(), \
+         io:format(\"~p~n\", [net_adm:ping(list_to_atom(\"{a}@\" ++ H))]), halt()."
+    );
+    let out = Command::new("erl")
+        .args(["-sname", &b, "-noshell", "-start_epmd", "false"])
+        .args(["-setcookie", "epmdinteroptest", "-eval", &expr])
+        .env("ERL_EPMD_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("pong"),
+        "B pinging A through our EPMD: {text}"
+    );
+}
