@@ -17,6 +17,8 @@
 //!   closing, removes the registration;
 //! - a bad length, an unknown request or a malformed body closes the
 //!   connection without a reply; idle connections are closed after a timeout.
+//!   (One difference: epmd answers an ALIVE2_REQ whose name is not valid
+//!   UTF-8 or longer than 255 characters with result 1; we just close.)
 
 use std::collections::VecDeque;
 use std::io;

@@ -320,17 +320,6 @@ impl<'a> Body<'a> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
-
-    fn finish(&self) -> Result<(), EpmdError> {
-        let extra = self.buf.len() - self.pos;
-        if extra != 0 {
-            return Err(EpmdError::TrailingBytes {
-                what: self.what,
-                extra,
-            });
-        }
-        Ok(())
-    }
 }
 
 /// Reads the node-entry fields that follow a tag (ALIVE2_REQ) or a tag and
@@ -519,9 +508,9 @@ pub fn decode_port2_resp(buf: &[u8]) -> Result<Option<(Port2Resp, usize)>, EpmdE
 
 /// Parses a complete NAMES reply (everything epmd sent before closing).
 ///
-/// Returns `Ok(None)` if not even the 4-byte port has arrived. A trailing
-/// line without a newline is treated as incomplete and ignored only if the
-/// caller passes more bytes later; here the whole buffer must be complete.
+/// Returns `Ok(None)` if not even the 4-byte port has arrived. The buffer
+/// must be the whole reply (epmd closes the connection after it); a last line
+/// without its newline is parsed like the others.
 pub fn decode_names_resp(buf: &[u8]) -> Result<Option<NamesResp>, EpmdError> {
     if buf.len() < 4 {
         return Ok(None);
@@ -593,12 +582,12 @@ pub fn decode_request_body(body: &[u8]) -> Result<Request, EpmdError> {
                     need: 10,
                     have: rest.len(),
                 })?;
-            Body {
-                buf: rest,
-                pos: used,
-                what: "ALIVE2_REQ",
+            if used != rest.len() {
+                return Err(EpmdError::TrailingBytes {
+                    what: "ALIVE2_REQ",
+                    extra: rest.len() - used,
+                });
             }
-            .finish()?;
             Ok(Request::Alive2(entry))
         }
         PORT_PLEASE2_REQ => Ok(Request::PortPlease2 {
