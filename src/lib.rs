@@ -8,5 +8,6 @@ pub mod inspect;
 pub mod node;
 pub mod proto;
 pub mod term_syntax;
+pub mod terms;
 
 pub use eetf::Term;

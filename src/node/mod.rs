@@ -1,4 +1,397 @@
-//! The tokio runtime of a node: connections, processes and node services.
+//! The tokio runtime of a node: configuration, start-up, and the handle that embeds a node in a program.
 
+pub mod cookie;
+mod connection;
+pub mod demo;
+mod dispatch;
 pub mod epmd_client;
 pub mod epmd_server;
+pub mod names;
+mod peers;
+mod process;
+mod services;
+mod signals;
+mod table;
+
+pub use cookie::Cookie;
+pub use process::{Process, ReceiveError};
+
+use crate::proto::flags::DistFlags;
+use crate::terms;
+use eetf::{Atom, Pid, Reference, Term};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error("node name: {0}")]
+    Name(#[from] names::NameError),
+    #[error("cookie: {0}")]
+    Cookie(#[from] cookie::CookieError),
+    #[error("epmd: {0}")]
+    Epmd(#[from] crate::proto::epmd::EpmdError),
+    #[error("cannot listen for distribution connections on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {node}: {reason}")]
+    Connect { node: String, reason: String },
+    #[error("name {0} is already registered")]
+    NameTaken(String),
+    #[error("process {0} is not alive")]
+    NoProc(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("the node has shut down")]
+    Shutdown,
+}
+
+/// A node coming up or going down, as seen by this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeEvent {
+    Up { node: String, hidden: bool },
+    Down { node: String, reason: String },
+}
+
+/// Everything needed to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeBuilder {
+    name: String,
+    cookie: Option<Cookie>,
+    hidden: bool,
+    listen_ip: IpAddr,
+    port: u16,
+    epmd_port: Option<u16>,
+    net_ticktime: Duration,
+    handshake_timeout: Duration,
+}
+
+impl NodeBuilder {
+    /// `name` is the full node name, `alive@host` (see [`names::short_name`]
+    /// and [`names::long_name`] to form one).
+    pub fn new(name: impl Into<String>) -> Self {
+        NodeBuilder {
+            name: name.into(),
+            cookie: None,
+            hidden: false,
+            listen_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+            epmd_port: None,
+            net_ticktime: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(7),
+        }
+    }
+    /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
+    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
+        self.cookie = Some(Cookie::new(cookie));
+        self
+    }
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
+        self
+    }
+    /// The distribution listen port; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+    pub fn listen_ip(mut self, ip: IpAddr) -> Self {
+        self.listen_ip = ip;
+        self
+    }
+    /// EPMD's port; default `ERL_EPMD_PORT`, else 4369.
+    pub fn epmd_port(mut self, port: u16) -> Self {
+        self.epmd_port = Some(port);
+        self
+    }
+    pub fn net_ticktime(mut self, ticktime: Duration) -> Self {
+        self.net_ticktime = ticktime.max(Duration::from_secs(1));
+        self
+    }
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+
+    /// Listens, registers with EPMD (starting an embedded one when none
+    /// answers), and starts the node's services.
+    pub async fn start(self) -> Result<Node, NodeError> {
+        let name = names::long_name(&self.name)?;
+        let cookie = match self.cookie {
+            Some(c) => c,
+            None => cookie::load_or_create(&cookie::default_path()?)?,
+        };
+        let epmd_port = self
+            .epmd_port
+            .unwrap_or_else(epmd_client::epmd_port_from_env);
+        let addr = SocketAddr::new(self.listen_ip, self.port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| NodeError::Listen { addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| NodeError::Listen { addr, source })?
+            .port();
+        let alive = name.split('@').next().unwrap_or(&name).to_owned();
+        let (registration, epmd_server) =
+            epmd_client::register_or_serve(epmd_port, &alive, port, self.hidden).await?;
+        let creation = registration.creation();
+        let (events, _) = broadcast::channel(256);
+        let inner = Arc::new(Inner {
+            atom: Atom::from(name.as_str()),
+            name,
+            creation,
+            cookie,
+            hidden: self.hidden,
+            flags: DistFlags::ours(self.hidden),
+            net_ticktime: self.net_ticktime,
+            handshake_timeout: self.handshake_timeout,
+            epmd_port,
+            listen_port: port,
+            table: Mutex::new(table::ProcessTable::new()),
+            peers: Mutex::new(peers::Peers::default()),
+            events,
+            next_ref: AtomicU32::new(1),
+            functions: Default::default(),
+            background: Mutex::new(Vec::new()),
+            epmd: Mutex::new(Some((registration, epmd_server))),
+        });
+        let node = Node { inner };
+        let accept = tokio::spawn(connection::accept_loop(node.clone(), listener));
+        node.keep_task(accept.abort_handle());
+        services::start(&node);
+        tracing::info!(node = %node.name(), port, hidden = node.inner.hidden, "node started");
+        Ok(node)
+    }
+}
+
+pub(crate) struct Inner {
+    name: String,
+    atom: Atom,
+    creation: u32,
+    cookie: Cookie,
+    hidden: bool,
+    flags: DistFlags,
+    net_ticktime: Duration,
+    handshake_timeout: Duration,
+    epmd_port: u16,
+    listen_port: u16,
+    table: Mutex<table::ProcessTable>,
+    peers: Mutex<peers::Peers>,
+    events: broadcast::Sender<NodeEvent>,
+    next_ref: AtomicU32,
+    pub(crate) functions: services::rpc::Registry,
+    background: Mutex<Vec<tokio::task::AbortHandle>>,
+    epmd: Mutex<
+        Option<(
+            epmd_client::Registration,
+            Option<epmd_server::EpmdServerHandle>,
+        )>,
+    >,
+}
+
+/// A running node. Cheap to clone; every clone is the same node.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Locks a mutex, carrying on with the data if a holder panicked: no lock here
+/// guards an invariant that a panic half-way could break dangerously.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Node {
+    pub fn builder(name: impl Into<String>) -> NodeBuilder {
+        NodeBuilder::new(name)
+    }
+
+    /// The full node name, `alive@host`.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+    pub fn atom(&self) -> &Atom {
+        &self.inner.atom
+    }
+    pub fn creation(&self) -> u32 {
+        self.inner.creation
+    }
+    pub fn hidden(&self) -> bool {
+        self.inner.hidden
+    }
+    /// The TCP port distribution connections are accepted on.
+    pub fn port(&self) -> u16 {
+        self.inner.listen_port
+    }
+    pub fn net_ticktime(&self) -> Duration {
+        self.inner.net_ticktime
+    }
+
+    /// Node events (up/down) from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Connected visible nodes, as `erlang:nodes()` lists them.
+    pub fn nodes(&self) -> Vec<String> {
+        self.peers_snapshot(Some(false))
+    }
+    /// Connected hidden nodes, as `erlang:nodes(hidden)` lists them.
+    pub fn hidden_nodes(&self) -> Vec<String> {
+        self.peers_snapshot(Some(true))
+    }
+    /// Every connected node.
+    pub fn connected_nodes(&self) -> Vec<String> {
+        self.peers_snapshot(None)
+    }
+
+    /// Connects to `node` unless already connected.
+    pub async fn connect(&self, node: &str) -> Result<(), NodeError> {
+        peers::connect(self, node).await
+    }
+
+    /// As `net_adm:ping/1`: connect, then ask the peer's net_kernel whether
+    /// we are authorised. `true` for pong.
+    pub async fn ping(&self, node: &str, timeout: Duration) -> bool {
+        if node == self.name() {
+            return true;
+        }
+        let work = async {
+            if self.connect(node).await.is_err() {
+                return false;
+            }
+            let mut me = self.process();
+            let tag = self.make_ref();
+            let call = terms::tuple(vec![
+                terms::atom("$gen_call"),
+                terms::tuple(vec![terms::pid(me.pid()), terms::reference(&tag)]),
+                terms::tuple(vec![terms::atom("is_auth"), terms::atom(self.name())]),
+            ]);
+            if me.send_named_remote(node, "net_kernel", call).await.is_err() {
+                return false;
+            }
+            let tag_term = terms::reference(&tag);
+            matches!(
+                me.receive_match(|m| terms::as_tuple(m)
+                    .is_some_and(|t| t.len() == 2 && t[0] == tag_term))
+                    .await,
+                Ok(reply) if terms::as_tuple(&reply).is_some_and(|t| terms::is_atom(&t[1], "yes"))
+            )
+        };
+        tokio::time::timeout(timeout, work).await.unwrap_or(false)
+    }
+
+    /// A new reference of this node.
+    pub fn make_ref(&self) -> Reference {
+        let n = self.inner.next_ref.fetch_add(1, Ordering::Relaxed);
+        let r: u32 = rand::random();
+        Reference {
+            node: self.inner.atom.clone(),
+            id: vec![n & 0x3ffff, r, rand::random()],
+            creation: self.inner.creation,
+        }
+    }
+
+    /// Is `pid` a process of this node (this incarnation)?
+    pub fn is_local(&self, pid: &Pid) -> bool {
+        pid.node == self.inner.atom && pid.creation == self.inner.creation
+    }
+
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        lock(&self.inner.table).whereis(name)
+    }
+
+    pub fn registered(&self) -> Vec<String> {
+        let mut v: Vec<String> = lock(&self.inner.table).names.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Registers `pid` (a live local process) under `name`.
+    pub fn register(&self, name: &str, pid: &Pid) -> Result<(), NodeError> {
+        let mut t = lock(&self.inner.table);
+        if t.names.contains_key(name) {
+            return Err(NodeError::NameTaken(name.into()));
+        }
+        let entry = t
+            .get_mut(pid)
+            .ok_or_else(|| NodeError::NoProc(format!("{pid}")))?;
+        if entry.name.is_some() {
+            return Err(NodeError::NameTaken(name.into()));
+        }
+        entry.name = Some(name.to_owned());
+        t.names.insert(name.to_owned(), pid.clone());
+        Ok(())
+    }
+
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut t = lock(&self.inner.table);
+        match t.names.remove(name) {
+            Some(pid) => {
+                if let Some(e) = t.get_mut(&pid) {
+                    e.name = None;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends `msg` to `to`, local or remote (connecting first if needed). As on
+    /// BEAM, a send to a dead process or unreachable node is silently dropped.
+    pub fn send(&self, to: &Pid, msg: Term) {
+        if self.is_local(to) {
+            self.deliver(to, msg);
+        } else {
+            let ctl = crate::proto::control::Control::Send { to: to.clone() };
+            peers::send_control(self, &to.node.name, &ctl, Some(&msg), true);
+        }
+    }
+
+    /// Sends to a locally registered name; false if nothing has that name.
+    pub fn send_local_named(&self, name: &str, msg: Term) -> bool {
+        match self.whereis(name) {
+            Some(pid) => {
+                self.deliver(&pid, msg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops the node: closes every connection and unregisters from EPMD.
+    pub async fn shutdown(&self) {
+        for h in lock(&self.inner.background).drain(..) {
+            h.abort();
+        }
+        peers::close_all(self, "shutdown");
+        let epmd = lock(&self.inner.epmd).take();
+        drop(epmd);
+        tracing::info!(node = %self.name(), "node stopped");
+    }
+
+    pub(crate) fn keep_task(&self, h: tokio::task::AbortHandle) {
+        lock(&self.inner.background).push(h);
+    }
+
+    fn peers_snapshot(&self, hidden: Option<bool>) -> Vec<String> {
+        let mut v = peers::up_nodes(self, hidden);
+        v.sort();
+        v
+    }
+
+    pub(crate) fn handshake_config(&self) -> crate::proto::handshake::HandshakeConfig {
+        crate::proto::handshake::HandshakeConfig {
+            node_name: self.inner.name.clone(),
+            flags: self.inner.flags,
+            creation: self.inner.creation,
+            cookie: self.inner.cookie.as_bytes().to_vec(),
+        }
+    }
+}

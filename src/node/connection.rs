@@ -1,0 +1,305 @@
+//! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
+
+use super::{Node, NodeEvent, epmd_client, peers};
+use crate::proto::control::decode_frame;
+use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
+use crate::proto::handshake::{Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// Reads one handshake packet body, keeping any bytes after it in `buf`.
+async fn read_packet(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+    loop {
+        match framing::check_packet2(buf) {
+            Ok(Some(f)) => {
+                let body = buf[f.body.clone()].to_vec();
+                buf.drain(..f.consumed);
+                return Ok(body);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let mut chunk = [0u8; 1024];
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("read failed: {e}"))?;
+        if n == 0 {
+            return Err("connection closed during the handshake".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn write(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    stream
+        .write_all(bytes)
+        .await
+        .map_err(|e| format!("write failed: {e}"))
+}
+
+/// Accepts distribution connections until the node stops.
+pub(crate) async fn accept_loop(node: Node, listener: tokio::net::TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                let _ = stream.set_nodelay(true);
+                let span = tracing::info_span!("conn", %addr, dir = "in");
+                tokio::spawn(accept_one(node.clone(), stream, addr).instrument(span));
+            }
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
+    let mut acceptor = Acceptor::new(node.handshake_config(), rand::random());
+    let mut buf = Vec::new();
+    let timeout = node.inner.handshake_timeout;
+    let result = tokio::time::timeout(timeout, async {
+        let mut replace = false;
+        loop {
+            let packet = read_packet(&mut stream, &mut buf).await?;
+            let step = match acceptor.handle(&packet) {
+                Ok(Accepted::Decide(sn)) => {
+                    let status = peers::accept_status(&node, &sn.name);
+                    replace = status == Status::Alive;
+                    match acceptor.decide(status) {
+                        Ok(bytes) => {
+                            write(&mut stream, &bytes).await?;
+                            continue;
+                        }
+                        Err((bytes, e)) => {
+                            let _ = write(&mut stream, &bytes).await;
+                            return Err(explain(e));
+                        }
+                    }
+                }
+                Ok(Accepted::Step(step)) => step,
+                Err(e @ HandshakeError::BadChallengeReply { .. }) => {
+                    return Err(explain(e));
+                }
+                Err(e) => {
+                    if let HandshakeError::MissingFlags { .. } = e {
+                        let mut out = Vec::new();
+                        framing::put_packet2(&mut out, b"snot_allowed");
+                        let _ = write(&mut stream, &out).await;
+                    }
+                    return Err(explain(e));
+                }
+            };
+            match step {
+                Step::Send(bytes) => {
+                    if replace {
+                        if let Some(p) = acceptor.peer_name() {
+                            peers::replace_old(&node, p);
+                        }
+                        replace = false;
+                    }
+                    write(&mut stream, &bytes).await?;
+                }
+                Step::Done(bytes, est) => {
+                    write(&mut stream, &bytes).await?;
+                    return Ok(est);
+                }
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(est)) => run_connection(node, stream, buf, est).await,
+        Ok(Err(reason)) => match acceptor.peer_name() {
+            Some(peer) => tracing::error!("connection attempt from node {peer} rejected: {reason}"),
+            None => tracing::warn!(%addr, "incoming handshake failed: {reason}"),
+        },
+        Err(_) => tracing::warn!(
+            peer = acceptor.peer_name().unwrap_or("?"),
+            "handshake timed out after {timeout:?}"
+        ),
+    }
+}
+
+fn explain(e: HandshakeError) -> String {
+    e.to_string()
+}
+
+/// Dials `peer` (EPMD lookup, TCP, handshake) for the connection entry `id`.
+pub(crate) async fn dial(node: Node, peer: String, id: u64) {
+    let span = tracing::info_span!("conn", node = %peer, dir = "out");
+    async {
+        let timeout = node.inner.handshake_timeout;
+        let attempt = tokio::time::timeout(timeout, dial_and_handshake(&node, &peer)).await;
+        match attempt {
+            Ok(Ok((stream, buf, est))) => run_connection(node, stream, buf, est).await,
+            Ok(Err(reason)) => peers::dial_failed(&node, &peer, id, reason),
+            Err(_) => peers::dial_failed(
+                &node,
+                &peer,
+                id,
+                format!("connection setup timed out after {timeout:?}"),
+            ),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn dial_and_handshake(
+    node: &Node,
+    peer: &str,
+) -> Result<(TcpStream, Vec<u8>, Established), String> {
+    let (alive, host) = peer
+        .split_once('@')
+        .ok_or_else(|| format!("invalid node name {peer}"))?;
+    let epmd_addr = tokio::net::lookup_host((host, node.inner.epmd_port))
+        .await
+        .map_err(|e| format!("cannot resolve host {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("host {host} has no address"))?;
+    let entry = epmd_client::port_please(epmd_addr, alive)
+        .await
+        .map_err(|e| format!("epmd on {host}: {e}"))?
+        .ok_or_else(|| format!("no node named {alive} is registered with epmd on {host}"))?;
+    let addr = SocketAddr::new(epmd_addr.ip(), entry.port);
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let mut ini = Initiator::new(node.handshake_config(), peer.to_owned(), rand::random());
+    let mut buf = Vec::new();
+    let first = ini.start().map_err(explain)?;
+    write(&mut stream, &first).await?;
+    loop {
+        let packet = read_packet(&mut stream, &mut buf).await?;
+        match ini.handle(&packet).map_err(explain)? {
+            Step::Send(bytes) => write(&mut stream, &bytes).await?,
+            Step::Done(bytes, est) => {
+                write(&mut stream, &bytes).await?;
+                return Ok((stream, buf, est));
+            }
+        }
+    }
+}
+
+/// The connected phase: register the connection, then run reader and writer
+/// until either ends.
+async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: Established) {
+    let peer = est.peer_name.clone();
+    let (id, rx, waiters) = peers::connection_up(&node, &est);
+    tracing::info!(hidden = est.peer_hidden(), "node up: {peer}");
+    tracing::debug!(flags = %est.flags, "negotiated flags");
+    let _ = node.inner.events.send(NodeEvent::Up {
+        node: peer.clone(),
+        hidden: est.peer_hidden(),
+    });
+    for w in waiters {
+        let _ = w.send(Ok(()));
+    }
+    let (r, w) = stream.into_split();
+    let ticktime = node.inner.net_ticktime;
+    let writer = tokio::spawn(
+        writer(node.clone(), peer.clone(), id, w, rx, ticktime / 4).in_current_span(),
+    );
+    let reader = tokio::spawn(
+        reader(node.clone(), peer.clone(), id, r, leftover, ticktime).in_current_span(),
+    );
+    peers::attach_tasks(&node, &peer, id, vec![writer.abort_handle(), reader.abort_handle()]);
+    // Services that greet a new node (global, rex) hear of it through the event.
+}
+
+async fn writer(
+    node: Node,
+    peer: String,
+    id: u64,
+    mut w: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<peers::Outgoing>,
+    tick_every: Duration,
+) {
+    let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut deadline = Instant::now() + tick_every;
+    let reason = loop {
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(frame) = msg else { break "outgoing queue closed".to_string() };
+                batch.extend_from_slice(&frame);
+                // Take whatever else is already queued, up to a bound, in one write.
+                while batch.len() < 256 * 1024 {
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend_from_slice(&more),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = w.write_all(&batch).await {
+                    break format!("write failed: {e}");
+                }
+                batch.clear();
+                if batch.capacity() > 1024 * 1024 {
+                    batch.shrink_to(64 * 1024);
+                }
+                deadline = Instant::now() + tick_every;
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                if let Err(e) = w.write_all(&TICK).await {
+                    break format!("write failed: {e}");
+                }
+                deadline = Instant::now() + tick_every;
+            }
+        }
+    };
+    peers::connection_down(&node, &peer, id, reason);
+}
+
+async fn reader(
+    node: Node,
+    peer: String,
+    id: u64,
+    mut r: OwnedReadHalf,
+    leftover: Vec<u8>,
+    ticktime: Duration,
+) {
+    let mut buf = bytes::BytesMut::with_capacity(64 * 1024);
+    buf.extend_from_slice(&leftover);
+    let reason = 'conn: loop {
+        // Parse every whole frame buffered so far.
+        loop {
+            match framing::check_frame4(&buf, DEFAULT_MAX_MESSAGE) {
+                Ok(Some(f)) => {
+                    if !f.is_tick() {
+                        match decode_frame(&buf[f.body.clone()]) {
+                            Ok(msg) => node.dispatch(&peer, msg),
+                            Err(e) => {
+                                tracing::error!("undecodable message from {peer}: {e}");
+                                break 'conn format!("undecodable message: {e}");
+                            }
+                        }
+                    }
+                    let _ = buf.split_to(f.consumed);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!("bad frame from {peer}: {e}");
+                    break 'conn e.to_string();
+                }
+            }
+        }
+        match tokio::time::timeout(ticktime, r.read_buf(&mut buf)).await {
+            Ok(Ok(0)) => break "connection closed by peer".to_string(),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => break format!("read failed: {e}"),
+            Err(_) => break "net_tick_timeout".to_string(),
+        }
+    };
+    peers::connection_down(&node, &peer, id, reason);
+}

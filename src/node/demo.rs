@@ -1,0 +1,29 @@
+//! The CLI node's own registered processes: `echo` (sends `term` back for `{pid, term}`) and `inbox` (prints what it gets).
+
+use super::Node;
+use crate::terms;
+
+/// Registers `echo` and `inbox` on `node`.
+pub fn start(node: &Node) {
+    let echo = node.spawn(|mut p| async move {
+        while let Ok(msg) = p.receive().await {
+            if let Some([from, term]) = terms::as_tuple(&msg)
+                && let Some(pid) = terms::as_pid(from)
+            {
+                p.send(pid, term.clone());
+            }
+        }
+        terms::atom("normal")
+    });
+    let inbox = node.spawn(|mut p| async move {
+        while let Ok(msg) = p.receive().await {
+            println!("{msg}");
+        }
+        terms::atom("normal")
+    });
+    for (name, pid) in [("echo", echo), ("inbox", inbox)] {
+        if let Err(e) = node.register(name, &pid) {
+            tracing::error!("cannot register {name}: {e}");
+        }
+    }
+}

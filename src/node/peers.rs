@@ -1,0 +1,306 @@
+//! The connection table: one entry per peer node, its outgoing queue, dialling on first send, simultaneous-connect rules.
+
+use super::{Node, NodeError, NodeEvent, connection, lock};
+use crate::proto::control::{Control, encode_frame};
+use crate::proto::handshake::{Established, Status};
+use eetf::Term;
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+/// One frame (or batch of frames), ready to write.
+pub(crate) type Outgoing = Vec<u8>;
+
+pub(crate) enum PeerState {
+    /// We are dialling; sends queue until the handshake is done.
+    Dialing { task: Option<AbortHandle> },
+    Up {
+        hidden: bool,
+        tasks: Vec<AbortHandle>,
+        info: Established,
+    },
+}
+
+pub(crate) struct PeerEntry {
+    /// Identifies this connection attempt, so a stale task cannot remove a newer entry.
+    pub id: u64,
+    pub tx: mpsc::UnboundedSender<Outgoing>,
+    /// The queue's receiving end, until a connection's writer takes it.
+    pub rx: Option<mpsc::UnboundedReceiver<Outgoing>>,
+    pub state: PeerState,
+    pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Peers {
+    map: HashMap<String, PeerEntry>,
+    next_id: u64,
+}
+
+impl Peers {
+    fn new_entry(&mut self, state: PeerState) -> PeerEntry {
+        self.next_id += 1;
+        let (tx, rx) = mpsc::unbounded_channel();
+        PeerEntry {
+            id: self.next_id,
+            tx,
+            rx: Some(rx),
+            state,
+            waiters: Vec::new(),
+        }
+    }
+}
+
+/// Starts dialling `node` (under the peers lock); returns nothing, the entry holds the queue.
+fn start_dial(node: &Node, peers: &mut Peers, name: &str) {
+    let mut entry = peers.new_entry(PeerState::Dialing { task: None });
+    let id = entry.id;
+    let task = tokio::spawn(connection::dial(node.clone(), name.to_owned(), id));
+    entry.state = PeerState::Dialing {
+        task: Some(task.abort_handle()),
+    };
+    peers.map.insert(name.to_owned(), entry);
+}
+
+/// Encodes a control message (and payload) and queues it for `peer`. With
+/// `connect`, a missing connection is dialled first (the frame waits in the
+/// queue); without, the frame is dropped when no connection is up or coming.
+pub(crate) fn send_control(node: &Node, peer: &str, ctl: &Control, payload: Option<&Term>, connect: bool) {
+    if peer == node.name() {
+        return;
+    }
+    let mut frame = Vec::new();
+    if let Err(e) = encode_frame(ctl, payload, &mut frame) {
+        tracing::warn!(%peer, "cannot encode a message: {e}");
+        return;
+    }
+    let mut peers = lock(&node.inner.peers);
+    if !peers.map.contains_key(peer) {
+        if !connect {
+            return;
+        }
+        if crate::proto::handshake::check_node_name(peer).is_err() {
+            tracing::debug!(%peer, "dropping a send to an invalid node name");
+            return;
+        }
+        start_dial(node, &mut peers, peer);
+    }
+    if let Some(e) = peers.map.get(peer) {
+        let _ = e.tx.send(frame);
+    }
+}
+
+/// Connects to `peer` unless already connected, waiting for the outcome.
+pub(crate) async fn connect(node: &Node, peer: &str) -> Result<(), NodeError> {
+    if peer == node.name() {
+        return Ok(());
+    }
+    crate::proto::handshake::check_node_name(peer).map_err(|e| NodeError::Connect {
+        node: peer.into(),
+        reason: e.to_string(),
+    })?;
+    let rx = {
+        let mut peers = lock(&node.inner.peers);
+        if !peers.map.contains_key(peer) {
+            start_dial(node, &mut peers, peer);
+        }
+        let Some(e) = peers.map.get_mut(peer) else {
+            return Err(NodeError::Connect {
+                node: peer.into(),
+                reason: "connection table changed".into(),
+            });
+        };
+        if matches!(e.state, PeerState::Up { .. }) {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        e.waiters.push(tx);
+        rx
+    };
+    match rx.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(NodeError::Connect {
+            node: peer.into(),
+            reason,
+        }),
+        Err(_) => Err(NodeError::Connect {
+            node: peer.into(),
+            reason: "connection attempt abandoned".into(),
+        }),
+    }
+}
+
+/// A dial attempt failed: drop its entry (and queued frames) and tell waiters.
+pub(crate) fn dial_failed(node: &Node, peer: &str, id: u64, reason: String) {
+    let entry = {
+        let mut peers = lock(&node.inner.peers);
+        match peers.map.get(peer) {
+            Some(e) if e.id == id && matches!(e.state, PeerState::Dialing { .. }) => {
+                peers.map.remove(peer)
+            }
+            _ => None,
+        }
+    };
+    if let Some(e) = entry {
+        tracing::warn!(%peer, "cannot connect: {reason}");
+        for w in e.waiters {
+            let _ = w.send(Err(reason.clone()));
+        }
+        // Monitors waiting on a connection that never came get noconnection.
+        node.node_down_signals(peer);
+    }
+}
+
+/// The acceptor's status for an incoming handshake from `peer`.
+pub(crate) fn accept_status(node: &Node, peer: &str) -> Status {
+    let mut peers = lock(&node.inner.peers);
+    match peers.map.get_mut(peer) {
+        None => Status::Ok,
+        Some(e) => match &mut e.state {
+            PeerState::Up { .. } => Status::Alive,
+            PeerState::Dialing { task } => {
+                // Both sides dial at once: the node with the greater name keeps its own attempt.
+                if node.name() > peer {
+                    Status::Nok
+                } else {
+                    if let Some(t) = task.take() {
+                        t.abort();
+                    }
+                    Status::OkSimultaneous
+                }
+            }
+        },
+    }
+}
+
+/// The peer answered `true` to our `alive` status: drop the old connection.
+pub(crate) fn replace_old(node: &Node, peer: &str) {
+    let id = lock(&node.inner.peers).map.get(peer).map(|e| e.id);
+    if let Some(id) = id {
+        connection_down(node, peer, id, "replaced by a new connection".into());
+    }
+}
+
+/// A handshake succeeded: attach the queue to the new connection. Returns the
+/// connection id and the queue's receiving end for the writer.
+pub(crate) fn connection_up(
+    node: &Node,
+    info: &Established,
+) -> (u64, mpsc::UnboundedReceiver<Outgoing>, Vec<oneshot::Sender<Result<(), String>>>) {
+    let mut peers = lock(&node.inner.peers);
+    let peer = info.peer_name.clone();
+    let existing_ok = match peers.map.get(&peer) {
+        Some(e) => matches!(e.state, PeerState::Dialing { .. }) && e.rx.is_some(),
+        None => false,
+    };
+    if !existing_ok {
+        if let Some(old) = peers.map.remove(&peer) {
+            if let PeerState::Up { tasks, .. } = old.state {
+                tasks.iter().for_each(AbortHandle::abort);
+            }
+        }
+        let e = peers.new_entry(PeerState::Dialing { task: None });
+        peers.map.insert(peer.clone(), e);
+    }
+    let hidden = info.peer_hidden();
+    let Some(e) = peers.map.get_mut(&peer) else {
+        unreachable!("entry inserted above")
+    };
+    let rx = e.rx.take().unwrap_or_else(|| mpsc::unbounded_channel().1);
+    e.state = PeerState::Up {
+        hidden,
+        tasks: Vec::new(),
+        info: info.clone(),
+    };
+    let waiters = std::mem::take(&mut e.waiters);
+    (e.id, rx, waiters)
+}
+
+/// Records the reader/writer tasks of connection `id` so they can be stopped.
+pub(crate) fn attach_tasks(node: &Node, peer: &str, id: u64, handles: Vec<AbortHandle>) {
+    let mut peers = lock(&node.inner.peers);
+    match peers.map.get_mut(peer) {
+        Some(PeerEntry {
+            id: eid,
+            state: PeerState::Up { tasks, .. },
+            ..
+        }) if *eid == id => tasks.extend(handles),
+        _ => handles.iter().for_each(AbortHandle::abort),
+    }
+}
+
+/// Connection `id` to `peer` is gone: remove it, log, and send noconnection.
+pub(crate) fn connection_down(node: &Node, peer: &str, id: u64, reason: String) {
+    let entry = {
+        let mut peers = lock(&node.inner.peers);
+        match peers.map.get(peer) {
+            Some(e) if e.id == id && matches!(e.state, PeerState::Up { .. }) => {
+                peers.map.remove(peer)
+            }
+            _ => None,
+        }
+    };
+    let Some(entry) = entry else { return };
+    if let PeerState::Up { tasks, .. } = entry.state {
+        tasks.iter().for_each(AbortHandle::abort);
+    }
+    tracing::info!("node down: {peer} ({reason})");
+    node.node_down_signals(peer);
+    let _ = node.inner.events.send(NodeEvent::Down {
+        node: peer.to_owned(),
+        reason,
+    });
+}
+
+pub(crate) fn is_up(node: &Node, peer: &str) -> bool {
+    matches!(
+        lock(&node.inner.peers).map.get(peer),
+        Some(PeerEntry {
+            state: PeerState::Up { .. },
+            ..
+        })
+    )
+}
+
+/// Names of nodes with a connection up; `hidden` filters on the peer's kind.
+pub(crate) fn up_nodes(node: &Node, hidden: Option<bool>) -> Vec<String> {
+    lock(&node.inner.peers)
+        .map
+        .iter()
+        .filter_map(|(name, e)| match &e.state {
+            PeerState::Up { hidden: h, .. } if hidden.is_none_or(|want| want == *h) => {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Information about a connected peer.
+pub(crate) fn peer_info(node: &Node, peer: &str) -> Option<Established> {
+    match lock(&node.inner.peers).map.get(peer) {
+        Some(PeerEntry {
+            state: PeerState::Up { info, .. },
+            ..
+        }) => Some(info.clone()),
+        _ => None,
+    }
+}
+
+/// Closes every connection (at shutdown).
+pub(crate) fn close_all(node: &Node, reason: &str) {
+    let all: Vec<(String, u64)> = lock(&node.inner.peers)
+        .map
+        .iter()
+        .map(|(n, e)| (n.clone(), e.id))
+        .collect();
+    for (peer, id) in all {
+        connection_down(node, &peer, id, reason.to_owned());
+    }
+    let mut peers = lock(&node.inner.peers);
+    for (_, e) in peers.map.drain() {
+        if let PeerState::Dialing { task: Some(t) } = e.state {
+            t.abort();
+        }
+    }
+}

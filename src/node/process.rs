@@ -1,0 +1,308 @@
+//! Rust processes: a pid with a mailbox, spawned as a task or held as a handle, with receive, send, link and monitor.
+
+use super::table::{ProcEntry, key};
+use super::{Node, NodeError, lock, peers};
+use crate::proto::control::{Control, PidOrName};
+use crate::terms;
+use eetf::{Pid, Reference, Term};
+use futures_util::FutureExt;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ReceiveError {
+    #[error("timed out waiting for a message")]
+    Timeout,
+    #[error("the process has exited")]
+    Exited,
+}
+
+/// A Rust process: its pid and mailbox. Dropping it ends the process with
+/// reason `normal` (unless it was killed before).
+pub struct Process {
+    node: Node,
+    pid: Pid,
+    rx: mpsc::UnboundedReceiver<Term>,
+    /// Messages taken out of the channel by a selective receive and not yet matched.
+    saved: VecDeque<Term>,
+    /// Set when the process's end has already been handled (spawned tasks report their own reason).
+    finished: bool,
+}
+
+impl Node {
+    fn new_entry(&self, group_leader: Option<Pid>) -> (Pid, mpsc::UnboundedReceiver<Term>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut t = lock(&self.inner.table);
+        let (id, serial) = t.allocate();
+        let pid = Pid {
+            node: self.inner.atom.clone(),
+            id,
+            serial,
+            creation: self.inner.creation,
+        };
+        t.procs.insert(
+            (id, serial),
+            ProcEntry {
+                tx,
+                abort: None,
+                name: None,
+                links: HashSet::new(),
+                monitors: HashMap::new(),
+                trap_exit: false,
+                group_leader,
+            },
+        );
+        (pid, rx)
+    }
+
+    /// A process owned by the caller (not a task): receive and send through the
+    /// returned handle. It ends when the handle is dropped.
+    pub fn process(&self) -> Process {
+        let (pid, rx) = self.new_entry(None);
+        Process {
+            node: self.clone(),
+            pid,
+            rx,
+            saved: VecDeque::new(),
+            finished: false,
+        }
+    }
+
+    /// Spawns a process running `f`; the term it returns is its exit reason
+    /// (`normal` for a normal end). A panic ends it with `{panic, Message}`.
+    pub fn spawn<F, Fut>(&self, f: F) -> Pid
+    where
+        F: FnOnce(Process) -> Fut + Send + 'static,
+        Fut: Future<Output = Term> + Send + 'static,
+    {
+        self.spawn_opts(None, f)
+    }
+
+    /// As [`Node::spawn`], with a group leader.
+    pub fn spawn_opts<F, Fut>(&self, group_leader: Option<Pid>, f: F) -> Pid
+    where
+        F: FnOnce(Process) -> Fut + Send + 'static,
+        Fut: Future<Output = Term> + Send + 'static,
+    {
+        self.spawn_with(group_leader, |_| {}, f)
+    }
+
+    /// Spawns with a hook that runs on the new pid before the task starts (to
+    /// set up links or monitors atomically with the spawn).
+    pub(crate) fn spawn_with<F, Fut>(
+        &self,
+        group_leader: Option<Pid>,
+        setup: impl FnOnce(&Pid),
+        f: F,
+    ) -> Pid
+    where
+        F: FnOnce(Process) -> Fut + Send + 'static,
+        Fut: Future<Output = Term> + Send + 'static,
+    {
+        let (pid, rx) = self.new_entry(group_leader);
+        setup(&pid);
+        let mut process = Process {
+            node: self.clone(),
+            pid: pid.clone(),
+            rx,
+            saved: VecDeque::new(),
+            finished: true,
+        };
+        let node = self.clone();
+        let me = pid.clone();
+        // The task body: run, then report the reason. Lock the table before
+        // starting so the abort handle is in place before the task can end.
+        let mut t = lock(&self.inner.table);
+        let handle = tokio::spawn(async move {
+            process.finished = true;
+            let result = std::panic::AssertUnwindSafe(f(process)).catch_unwind().await;
+            let reason = match result {
+                Ok(reason) => reason,
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic".into());
+                    tracing::error!(pid = %me, "process panicked: {msg}");
+                    terms::tuple(vec![terms::atom("panic"), terms::binary(msg)])
+                }
+            };
+            node.process_exited(&me, reason);
+        });
+        if let Some(e) = t.get_mut(&pid) {
+            e.abort = Some(handle.abort_handle());
+        }
+        drop(t);
+        pid
+    }
+
+    /// Delivers `msg` to a local pid's mailbox; dropped if the process is gone.
+    pub(crate) fn deliver(&self, to: &Pid, msg: Term) {
+        if !self.is_local(to) {
+            return;
+        }
+        let t = lock(&self.inner.table);
+        if let Some(e) = t.procs.get(&key(to)) {
+            let _ = e.tx.send(msg);
+        }
+    }
+
+    pub fn group_leader_of(&self, pid: &Pid) -> Option<Pid> {
+        lock(&self.inner.table)
+            .get(pid)
+            .and_then(|e| e.group_leader.clone())
+    }
+
+    pub fn set_group_leader(&self, pid: &Pid, gl: Pid) {
+        if let Some(e) = lock(&self.inner.table).get_mut(pid) {
+            e.group_leader = Some(gl);
+        }
+    }
+
+    pub fn is_alive(&self, pid: &Pid) -> bool {
+        self.is_local(pid) && lock(&self.inner.table).get(pid).is_some()
+    }
+}
+
+impl Process {
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The next message.
+    pub async fn receive(&mut self) -> Result<Term, ReceiveError> {
+        if let Some(m) = self.saved.pop_front() {
+            return Ok(m);
+        }
+        self.rx.recv().await.ok_or(ReceiveError::Exited)
+    }
+
+    /// The next message, or `Timeout`.
+    pub async fn receive_timeout(&mut self, timeout: Duration) -> Result<Term, ReceiveError> {
+        match tokio::time::timeout(timeout, self.receive()).await {
+            Ok(r) => r,
+            Err(_) => Err(ReceiveError::Timeout),
+        }
+    }
+
+    /// Selective receive: the first message for which `pred` holds; the
+    /// messages before it stay in the mailbox, in order.
+    pub async fn receive_match(
+        &mut self,
+        mut pred: impl FnMut(&Term) -> bool,
+    ) -> Result<Term, ReceiveError> {
+        if let Some(i) = self.saved.iter().position(&mut pred) {
+            return self.saved.remove(i).ok_or(ReceiveError::Exited);
+        }
+        loop {
+            let m = self.rx.recv().await.ok_or(ReceiveError::Exited)?;
+            if pred(&m) {
+                return Ok(m);
+            }
+            self.saved.push_back(m);
+        }
+    }
+
+    /// Selective receive with a timeout.
+    pub async fn receive_match_timeout(
+        &mut self,
+        pred: impl FnMut(&Term) -> bool,
+        timeout: Duration,
+    ) -> Result<Term, ReceiveError> {
+        match tokio::time::timeout(timeout, self.receive_match(pred)).await {
+            Ok(r) => r,
+            Err(_) => Err(ReceiveError::Timeout),
+        }
+    }
+
+    /// Sends `msg` to `to`, local or remote.
+    pub fn send(&self, to: &Pid, msg: Term) {
+        self.node.send(to, msg);
+    }
+
+    /// Sends to a name registered on this node.
+    pub fn send_named(&self, name: &str, msg: Term) -> bool {
+        self.node.send_local_named(name, msg)
+    }
+
+    /// Sends to `{name, node}`, connecting first if needed.
+    pub async fn send_named_remote(
+        &self,
+        node: &str,
+        name: &str,
+        msg: Term,
+    ) -> Result<(), NodeError> {
+        if node == self.node.name() {
+            self.node.send_local_named(name, msg);
+            return Ok(());
+        }
+        let ctl = Control::RegSend {
+            from: self.pid.clone(),
+            to: eetf::Atom::from(name),
+        };
+        peers::send_control(&self.node, node, &ctl, Some(&msg), true);
+        Ok(())
+    }
+
+    /// Registers this process under `name`.
+    pub fn register(&self, name: &str) -> Result<(), NodeError> {
+        self.node.register(name, &self.pid)
+    }
+
+    /// While set, exit signals arrive as `{'EXIT', From, Reason}` messages.
+    pub fn trap_exit(&self, on: bool) {
+        if let Some(e) = lock(&self.node.inner.table).get_mut(&self.pid) {
+            e.trap_exit = on;
+        }
+    }
+
+    /// Links this process to `other`.
+    pub fn link(&self, other: &Pid) {
+        self.node.link(&self.pid, other);
+    }
+
+    pub fn unlink(&self, other: &Pid) {
+        self.node.unlink(&self.pid, other);
+    }
+
+    /// Monitors a process (by pid); DOWN arrives as
+    /// `{'DOWN', Ref, process, Pid, Reason}`.
+    pub fn monitor(&self, target: &Pid) -> Reference {
+        self.node
+            .monitor(&self.pid, PidOrName::Pid(target.clone()), None)
+    }
+
+    /// Monitors a registered name on `node`.
+    pub fn monitor_name(&self, name: &str, node: &str) -> Reference {
+        self.node.monitor(
+            &self.pid,
+            PidOrName::Name(eetf::Atom::from(name)),
+            Some(node),
+        )
+    }
+
+    pub fn demonitor(&self, reference: &Reference) {
+        self.node.demonitor(&self.pid, reference);
+    }
+
+    /// Ends this process now with `reason`.
+    pub fn exit(mut self, reason: Term) {
+        self.finished = true;
+        self.node.process_exited(&self.pid, reason);
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.node.process_exited(&self.pid, terms::atom("normal"));
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
+
+pub(crate) mod net_kernel;
+pub(crate) mod rex;
+pub mod rpc;
+pub(crate) mod spawn;
+
+use super::Node;
+
+/// Starts the built-in registered processes.
+pub(crate) fn start(node: &Node) {
+    net_kernel::start(node);
+    rex::start(node);
+    rpc::register_builtins(node);
+}
+
+/// Replies to a gen_server call: `From = {Pid, Tag}` gets `{Tag, Reply}`.
+/// The tag is echoed as it came (OTP 24+ sends `[alias | Ref]`).
+pub(crate) fn gen_reply(node: &Node, from: &eetf::Term, reply: eetf::Term) {
+    use crate::terms;
+    if let Some([pid, tag]) = terms::as_tuple(from)
+        && let Some(pid) = terms::as_pid(pid)
+    {
+        node.send(pid, terms::tuple(vec![tag.clone(), reply]));
+    }
+}

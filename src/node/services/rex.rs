@@ -1,0 +1,75 @@
+//! The `rex` registered process: rpc:call / rpc:cast into the node, and the features_request OTP sends on nodeup.
+
+use super::{gen_reply, rpc};
+use crate::node::Node;
+use crate::terms;
+
+pub(crate) fn start(node: &Node) {
+    let n = node.clone();
+    let pid = node.spawn(move |mut p| async move {
+        while let Ok(msg) = p.receive().await {
+            handle(&n, msg);
+        }
+        terms::atom("normal")
+    });
+    if let Err(e) = node.register("rex", &pid) {
+        tracing::error!("cannot register rex: {e}");
+    }
+}
+
+fn handle(node: &Node, msg: eetf::Term) {
+    let Some(t) = terms::as_tuple(&msg) else {
+        tracing::debug!("rex: ignoring {msg}");
+        return;
+    };
+    match t {
+        // {ObserverPid, features_request}: the peer's rex asks what we support.
+        [from, req] if terms::is_atom(req, "features_request") => {
+            if let Some(pid) = terms::as_pid(from) {
+                node.send(
+                    pid,
+                    terms::tuple(vec![
+                        terms::atom("features_reply"),
+                        terms::atom(node.name()),
+                        terms::list(vec![terms::atom("erpc")]),
+                    ]),
+                );
+            }
+        }
+        // {'$gen_call', From, {call, M, F, A, GroupLeader}}
+        [tag, from, req] if terms::is_atom(tag, "$gen_call") => match terms::as_tuple(req) {
+            Some([op, m, f, a, gl]) if terms::is_atom(op, "call") => {
+                let (node, from) = (node.clone(), from.clone());
+                let (m, f, a, gl) = (m.clone(), f.clone(), a.clone(), gl.clone());
+                tokio::spawn(async move {
+                    let reply = match rpc::apply_terms(&node, &m, &f, &a, terms::as_pid(&gl).cloned()).await {
+                        Ok(v) => v,
+                        Err(ex) => ex.to_badrpc(),
+                    };
+                    gen_reply(&node, &from, reply);
+                });
+            }
+            _ => {
+                tracing::debug!("rex: unsupported call {req}");
+                gen_reply(
+                    node,
+                    from,
+                    terms::tuple(vec![terms::atom("badrpc"), terms::atom("unsupported")]),
+                );
+            }
+        },
+        // {'$gen_cast', {cast, M, F, A, GroupLeader}}
+        [tag, req] if terms::is_atom(tag, "$gen_cast") => {
+            if let Some([op, m, f, a, gl]) = terms::as_tuple(req)
+                && terms::is_atom(op, "cast")
+            {
+                let node = node.clone();
+                let (m, f, a, gl) = (m.clone(), f.clone(), a.clone(), gl.clone());
+                tokio::spawn(async move {
+                    let _ = rpc::apply_terms(&node, &m, &f, &a, terms::as_pid(&gl).cloned()).await;
+                });
+            }
+        }
+        _ => tracing::debug!("rex: ignoring {msg}"),
+    }
+}

@@ -1,0 +1,150 @@
+//! SPAWN_REQUEST from peers (Node.spawn, spawn_link/monitor, erpc): run the MFA as a Rust process and answer SPAWN_REPLY.
+
+use super::rpc::{CallContext, Exception};
+use crate::node::{Node, peers};
+use crate::proto::control::{Control, PidOrName, SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR};
+use crate::terms;
+use eetf::{Pid, Reference, Term};
+
+pub(crate) struct SpawnRequest {
+    pub req_id: Reference,
+    pub from: Pid,
+    pub group_leader: Pid,
+    pub module: String,
+    pub function: String,
+    pub arity: i32,
+    pub options: Term,
+    pub args: Term,
+}
+
+#[derive(Default)]
+struct Options {
+    link: bool,
+    monitor: bool,
+}
+
+fn parse_options(t: &Term) -> Option<Options> {
+    let mut o = Options::default();
+    for opt in terms::as_list(t)? {
+        match &opt {
+            a if terms::is_atom(a, "link") => o.link = true,
+            a if terms::is_atom(a, "monitor") => o.monitor = true,
+            Term::Tuple(tu) => match tu.elements.first().and_then(terms::as_atom) {
+                Some("monitor") => o.monitor = true,
+                // reply, reply_tag, priority, fullsweep_after, min_heap_size, ...: no effect here.
+                Some(_) => {}
+                None => return None,
+            },
+            Term::Atom(_) => {}
+            _ => return None,
+        }
+    }
+    Some(o)
+}
+
+impl Node {
+    pub(crate) fn spawn_request(&self, peer: &str, req: SpawnRequest) {
+        let (req_id, requester) = (req.req_id.clone(), req.from.clone());
+        let reply = |node: &Node, flags: i32, result: Term| {
+            peers::send_control(
+                node,
+                peer,
+                &Control::SpawnReply {
+                    req_id: req_id.clone(),
+                    to: requester.clone(),
+                    flags,
+                    result,
+                },
+                None,
+                false,
+            );
+        };
+        let (Some(opts), Some(args)) = (parse_options(&req.options), terms::as_list(&req.args))
+        else {
+            reply(self, 0, terms::atom("badopt"));
+            return;
+        };
+        if args.len() != usize::try_from(req.arity).unwrap_or(usize::MAX) {
+            reply(self, 0, terms::atom("badarg"));
+            return;
+        }
+        let node = self.clone();
+        let from = req.from.clone();
+        let monitor_ref = req.req_id.clone();
+        let (module, function) = (req.module.clone(), req.function.clone());
+        let gl = req.group_leader.clone();
+        let pid = self.spawn_with(
+            Some(gl.clone()),
+            |pid| {
+                if opts.link {
+                    node.remote_link(from.clone(), pid.clone());
+                }
+                if opts.monitor {
+                    node.remote_monitor_request(
+                        from.clone(),
+                        PidOrName::Pid(pid.clone()),
+                        monitor_ref.clone(),
+                    );
+                }
+            },
+            move |p| async move {
+                let node = p.node().clone();
+                let ctx = CallContext {
+                    node: node.clone(),
+                    group_leader: Some(gl),
+                    self_pid: Some(p.pid().clone()),
+                };
+                if module == "erpc" && function == "execute_call" && args.len() == 4 {
+                    return erpc_execute_call(&node, ctx, &args).await;
+                }
+                let result = node.apply(&module, &function, args, ctx).await;
+                drop(p);
+                match result {
+                    Ok(_) => terms::atom("normal"),
+                    Err(ex) => {
+                        tracing::error!(
+                            "process spawned by {} running {module}:{function} exited: {}",
+                            req.from,
+                            ex.exit_reason()
+                        );
+                        ex.exit_reason()
+                    }
+                }
+            },
+        );
+        let mut flags = 0;
+        if opts.link {
+            flags |= SPAWN_REPLY_LINK;
+        }
+        if opts.monitor {
+            flags |= SPAWN_REPLY_MONITOR;
+        }
+        reply(self, flags, terms::pid(&pid));
+    }
+}
+
+/// `erpc:execute_call(Ref, M, F, A)`: the result travels as the exit reason,
+/// `{Ref, return, V}` or `{Ref, Class, Reason[, Stack]}`.
+async fn erpc_execute_call(node: &Node, ctx: CallContext, args: &[Term]) -> Term {
+    let reference = args[0].clone();
+    let result = match (
+        terms::as_atom(&args[1]),
+        terms::as_atom(&args[2]),
+        terms::as_list(&args[3]),
+    ) {
+        (Some(m), Some(f), Some(a)) => node.apply(m, f, a, ctx).await,
+        _ => Err(Exception::badarg()),
+    };
+    match result {
+        Ok(v) => terms::tuple(vec![reference, terms::atom("return"), v]),
+        Err(ex) => match ex.class {
+            super::rpc::Class::Error => terms::tuple(vec![
+                reference,
+                terms::atom("error"),
+                ex.reason,
+                ex.stack,
+            ]),
+            c => terms::tuple(vec![reference, terms::atom(c.as_str()), ex.reason]),
+        },
+    }
+}

@@ -1,0 +1,427 @@
+//! Links, monitors and exit signals: local bookkeeping, their control messages to peers, and noconnection on node-down.
+
+use super::table::{MonitorOnMe, RemoteMonitor};
+use super::{Node, lock, peers};
+use crate::proto::control::{Control, PidOrName};
+use crate::terms;
+use eetf::{Atom, Pid, Reference, Term};
+
+/// An exit signal to deliver to a local process.
+struct ExitSignal {
+    to: Pid,
+    from: Pid,
+    reason: Term,
+    /// Link exits remove the link; exit/2 signals do not, and `kill` is untrappable for them.
+    link: bool,
+}
+
+fn down_message(reference: &Reference, object: Term, reason: Term) -> Term {
+    terms::tuple(vec![
+        terms::atom("DOWN"),
+        terms::reference(reference),
+        terms::atom("process"),
+        object,
+        reason,
+    ])
+}
+
+impl Node {
+    /// How a DOWN message names the monitored process.
+    fn down_object(&self, target: &PidOrName, node: &str) -> Term {
+        match target {
+            PidOrName::Pid(p) => terms::pid(p),
+            PidOrName::Name(a) => terms::tuple(vec![Term::Atom(a.clone()), terms::atom(node)]),
+        }
+    }
+
+    /// Links local process `a` to `b` (local or remote).
+    pub(crate) fn link(&self, a: &Pid, b: &Pid) {
+        if a == b {
+            return;
+        }
+        match lock(&self.inner.table).get_mut(a) {
+            Some(e) => {
+                e.links.insert(b.clone());
+            }
+            None => return,
+        }
+        if self.is_local(b) {
+            let linked = match lock(&self.inner.table).get_mut(b) {
+                Some(e) => {
+                    e.links.insert(a.clone());
+                    true
+                }
+                None => false,
+            };
+            if !linked {
+                // Linking to a dead process: the linker gets noproc.
+                self.apply_exit_signals(vec![ExitSignal {
+                    to: a.clone(),
+                    from: b.clone(),
+                    reason: terms::atom("noproc"),
+                    link: true,
+                }]);
+            }
+        } else {
+            peers::send_control(
+                self,
+                &b.node.name,
+                &Control::Link {
+                    from: a.clone(),
+                    to: b.clone(),
+                },
+                None,
+                true,
+            );
+        }
+    }
+
+    pub(crate) fn unlink(&self, a: &Pid, b: &Pid) {
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(e) = lock(&self.inner.table).get_mut(x) {
+                e.links.remove(y);
+            }
+        }
+        if !self.is_local(b) {
+            let id = terms::int(i64::from(rand::random::<u32>()) + 1);
+            peers::send_control(
+                self,
+                &b.node.name,
+                &Control::UnlinkId {
+                    id,
+                    from: a.clone(),
+                    to: b.clone(),
+                },
+                None,
+                false,
+            );
+        }
+    }
+
+    /// `watcher` (local) monitors `target`, a pid or a name on `node` (default:
+    /// the pid's node, or this node for a name).
+    pub(crate) fn monitor(&self, watcher: &Pid, target: PidOrName, node: Option<&str>) -> Reference {
+        let reference = self.make_ref();
+        let target_node = match (&target, node) {
+            (_, Some(n)) => n.to_owned(),
+            (PidOrName::Pid(p), None) => p.node.name.clone(),
+            (PidOrName::Name(_), None) => self.name().to_owned(),
+        };
+        if target_node == self.name() {
+            let pid = match &target {
+                PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
+                PidOrName::Pid(_) => None,
+                PidOrName::Name(a) => self.whereis(&a.name),
+            };
+            let added = pid.as_ref().is_some_and(|p| {
+                let mut t = lock(&self.inner.table);
+                match t.get_mut(p) {
+                    Some(e) => {
+                        e.monitors.insert(
+                            reference.clone(),
+                            MonitorOnMe {
+                                watcher: watcher.clone(),
+                                target: target.clone(),
+                            },
+                        );
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !added {
+                let obj = self.down_object(&target, &target_node);
+                self.deliver(watcher, down_message(&reference, obj, terms::atom("noproc")));
+            }
+            return reference;
+        }
+        let connected = peers::is_up(self, &target_node);
+        lock(&self.inner.table).remote_monitors.insert(
+            reference.clone(),
+            RemoteMonitor {
+                watcher: watcher.clone(),
+                target: target.clone(),
+                node: target_node.clone(),
+            },
+        );
+        let ctl = Control::MonitorP {
+            from: watcher.clone(),
+            to: target,
+            reference: reference.clone(),
+        };
+        peers::send_control(self, &target_node, &ctl, None, true);
+        if !connected {
+            // The connection attempt's failure (or later loss) reports noconnection.
+            tracing::debug!(node = %target_node, "monitor on a node not yet connected");
+        }
+        reference
+    }
+
+    pub(crate) fn demonitor(&self, watcher: &Pid, reference: &Reference) {
+        let remote = lock(&self.inner.table).remote_monitors.remove(reference);
+        if let Some(m) = remote {
+            peers::send_control(
+                self,
+                &m.node,
+                &Control::DemonitorP {
+                    from: watcher.clone(),
+                    to: m.target,
+                    reference: reference.clone(),
+                },
+                None,
+                false,
+            );
+            return;
+        }
+        let mut t = lock(&self.inner.table);
+        for e in t.procs.values_mut() {
+            if e.monitors.remove(reference).is_some() {
+                break;
+            }
+        }
+    }
+
+    /// Sends an exit signal from `from` to `to` (either may be remote).
+    pub(crate) fn exit_signal_to(&self, to: &Pid, from: &Pid, reason: Term, link: bool) {
+        if self.is_local(to) {
+            self.apply_exit_signals(vec![ExitSignal {
+                to: to.clone(),
+                from: from.clone(),
+                reason,
+                link,
+            }]);
+        } else {
+            let ctl = if link {
+                Control::Exit {
+                    from: from.clone(),
+                    to: to.clone(),
+                    reason,
+                }
+            } else {
+                Control::Exit2 {
+                    from: from.clone(),
+                    to: to.clone(),
+                    reason,
+                }
+            };
+            peers::send_control(self, &to.node.name, &ctl, None, !link);
+        }
+    }
+
+    /// A local process has ended with `reason`: tell its links and monitors.
+    pub(crate) fn process_exited(&self, pid: &Pid, reason: Term) {
+        self.apply_exit_signals(self.end_process(pid, reason));
+    }
+
+    /// Removes a process and sends what its end causes; returns the exit
+    /// signals that fall on other local processes.
+    fn end_process(&self, pid: &Pid, reason: Term) -> Vec<ExitSignal> {
+        let Some(entry) = lock(&self.inner.table).remove(pid) else {
+            return Vec::new();
+        };
+        if let Some(a) = &entry.abort {
+            a.abort();
+        }
+        tracing::debug!(%pid, reason = %reason, "process exited");
+        let mut local = Vec::new();
+        for other in entry.links {
+            if self.is_local(&other) {
+                local.push(ExitSignal {
+                    to: other,
+                    from: pid.clone(),
+                    reason: reason.clone(),
+                    link: true,
+                });
+            } else {
+                self.exit_signal_to(&other, pid, reason.clone(), true);
+            }
+        }
+        for (reference, m) in entry.monitors {
+            if self.is_local(&m.watcher) {
+                let obj = self.down_object(&m.target, self.name());
+                self.deliver(&m.watcher, down_message(&reference, obj, reason.clone()));
+            } else {
+                peers::send_control(
+                    self,
+                    &m.watcher.node.name,
+                    &Control::MonitorPExit {
+                        from: m.target,
+                        to: m.watcher.clone(),
+                        reference,
+                        reason: reason.clone(),
+                    },
+                    None,
+                    false,
+                );
+            }
+        }
+        local
+    }
+
+    fn apply_exit_signals(&self, mut work: Vec<ExitSignal>) {
+        while let Some(sig) = work.pop() {
+            let is_kill = terms::is_atom(&sig.reason, "kill") && !sig.link;
+            let is_normal = terms::is_atom(&sig.reason, "normal");
+            let verdict = {
+                let mut t = lock(&self.inner.table);
+                let Some(e) = t.get_mut(&sig.to) else {
+                    continue;
+                };
+                if sig.link && !e.links.remove(&sig.from) {
+                    // Already unlinked: the signal is stale.
+                    continue;
+                }
+                if is_kill {
+                    Some(terms::atom("killed"))
+                } else if e.trap_exit {
+                    let _ = e.tx.send(terms::tuple(vec![
+                        terms::atom("EXIT"),
+                        terms::pid(&sig.from),
+                        sig.reason.clone(),
+                    ]));
+                    None
+                } else if is_normal {
+                    None
+                } else {
+                    Some(sig.reason.clone())
+                }
+            };
+            if let Some(reason) = verdict {
+                work.extend(self.end_process(&sig.to, reason));
+            }
+        }
+    }
+
+    /// Handles the loss of the connection to `node`: noconnection to every
+    /// link and monitor across it.
+    pub(crate) fn node_down_signals(&self, node: &str) {
+        let atom = Atom::from(node);
+        let mut exits = Vec::new();
+        let mut downs = Vec::new();
+        {
+            let mut t = lock(&self.inner.table);
+            for (k, e) in t.procs.iter_mut() {
+                let me = Pid {
+                    node: self.inner.atom.clone(),
+                    id: k.0,
+                    serial: k.1,
+                    creation: self.inner.creation,
+                };
+                for other in e.links.iter().filter(|p| p.node == atom) {
+                    exits.push(ExitSignal {
+                        to: me.clone(),
+                        from: other.clone(),
+                        reason: terms::atom("noconnection"),
+                        link: true,
+                    });
+                }
+                e.monitors.retain(|_, m| m.watcher.node != atom);
+            }
+            let gone: Vec<Reference> = t
+                .remote_monitors
+                .iter()
+                .filter(|(_, m)| m.node == node)
+                .map(|(r, _)| r.clone())
+                .collect();
+            for r in gone {
+                if let Some(m) = t.remote_monitors.remove(&r) {
+                    downs.push((r, m));
+                }
+            }
+        }
+        for (r, m) in downs {
+            let obj = self.down_object(&m.target, &m.node);
+            self.deliver(&m.watcher, down_message(&r, obj, terms::atom("noconnection")));
+        }
+        self.apply_exit_signals(exits);
+    }
+
+    /// Incoming MONITOR_P_EXIT: the remote target of one of our monitors ended.
+    pub(crate) fn remote_monitor_fired(&self, reference: &Reference, reason: Term) {
+        let m = lock(&self.inner.table).remote_monitors.remove(reference);
+        if let Some(m) = m {
+            let obj = self.down_object(&m.target, &m.node);
+            self.deliver(&m.watcher, down_message(reference, obj, reason));
+        }
+    }
+
+    /// Incoming MONITOR_P: a remote `watcher` monitors a local pid or name.
+    pub(crate) fn remote_monitor_request(&self, watcher: Pid, target: PidOrName, reference: Reference) {
+        let pid = match &target {
+            PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
+            PidOrName::Pid(_) => None,
+            PidOrName::Name(a) => self.whereis(&a.name),
+        };
+        let added = pid.is_some_and(|p| {
+            let mut t = lock(&self.inner.table);
+            match t.get_mut(&p) {
+                Some(e) => {
+                    e.monitors.insert(
+                        reference.clone(),
+                        MonitorOnMe {
+                            watcher: watcher.clone(),
+                            target: target.clone(),
+                        },
+                    );
+                    true
+                }
+                None => false,
+            }
+        });
+        if !added {
+            peers::send_control(
+                self,
+                &watcher.node.name,
+                &Control::MonitorPExit {
+                    from: target,
+                    to: watcher.clone(),
+                    reference,
+                    reason: terms::atom("noproc"),
+                },
+                None,
+                false,
+            );
+        }
+    }
+
+    /// Incoming LINK from a remote process to a local one.
+    pub(crate) fn remote_link(&self, from: Pid, to: Pid) {
+        let alive = match lock(&self.inner.table).get_mut(&to) {
+            Some(e) => {
+                e.links.insert(from.clone());
+                true
+            }
+            None => false,
+        };
+        if !alive {
+            peers::send_control(
+                self,
+                &from.node.name,
+                &Control::Exit {
+                    from: to,
+                    to: from.clone(),
+                    reason: terms::atom("noproc"),
+                },
+                None,
+                false,
+            );
+        }
+    }
+
+    /// Incoming UNLINK / UNLINK_ID from a remote process.
+    pub(crate) fn remote_unlink(&self, from: &Pid, to: &Pid) {
+        if let Some(e) = lock(&self.inner.table).get_mut(to) {
+            e.links.remove(from);
+        }
+    }
+
+    /// Incoming EXIT (link) or EXIT2 from a remote process.
+    pub(crate) fn remote_exit(&self, from: Pid, to: Pid, reason: Term, link: bool) {
+        self.apply_exit_signals(vec![ExitSignal {
+            to,
+            from,
+            reason,
+            link,
+        }]);
+    }
+}
