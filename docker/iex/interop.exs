@@ -220,6 +220,22 @@ defmodule Interop do
 
   def monitor_result, do: call(:interop_mon, :get)
 
+  # Wait until the monitor started by start_monitor/1 has fired; nil on timeout.
+  def wait_monitor(timeout_ms \\ 10_000) do
+    deadline = now() + timeout_ms
+    wait_monitor_loop(deadline)
+  end
+
+  defp wait_monitor_loop(deadline) do
+    case monitor_result() do
+      {:down, _, _} = down ->
+        down
+
+      _ ->
+        if now() > deadline, do: nil, else: Process.sleep(100) && wait_monitor_loop(deadline)
+    end
+  end
+
   ## Stand-in for erlnode (STANDIN=1): the same registered processes and options.
 
   defp standin do
