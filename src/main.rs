@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "erlnode", version, about = "A Rust node for Erlang/Elixir clusters")]
+#[command(
+    name = "erlnode",
+    version,
+    about = "A Rust node for Erlang/Elixir clusters"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -90,7 +94,10 @@ fn epmd_port(args: &NodeArgs) -> u16 {
         .unwrap_or_else(epmd_client::epmd_port_from_env)
 }
 
-fn builder(args: &NodeArgs, default_sname: &str) -> Result<NodeBuilder, Box<dyn std::error::Error>> {
+fn builder(
+    args: &NodeArgs,
+    default_sname: &str,
+) -> Result<NodeBuilder, Box<dyn std::error::Error>> {
     let full = match (&args.sname, &args.name) {
         (Some(s), _) => names::short_name(s)?,
         (None, Some(n)) => names::long_name(n)?,
@@ -118,7 +125,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let pong = me.ping(&node, Duration::from_secs(timeout)).await;
             me.shutdown().await;
             println!("{}", if pong { "pong" } else { "pang" });
-            Ok(if pong { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if pong {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Some(Command::Names) => {
             let port = epmd_port(&cli.node);
@@ -132,11 +143,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Some(Command::Epmd) => {
             let port = epmd_port(&cli.node);
-            let server = epmd_server::EpmdServer::bind(std::net::SocketAddr::from((
-                [0, 0, 0, 0],
-                port,
-            )))
-            .await?;
+            let server =
+                epmd_server::EpmdServer::bind(std::net::SocketAddr::from(([0, 0, 0, 0], port)))
+                    .await?;
             tracing::info!(addr = %server.local_addr(), "EPMD listening");
             let handle = server.spawn();
             shutdown_signal().await;
@@ -149,7 +158,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 async fn run_node(args: &NodeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let node = builder(args, "erlnode")?.start().await?;
     erlnode::node::demo::start(&node);
-    println!("{} is up (port {}){}", node.name(), node.port(), if node.hidden() { ", hidden" } else { "" });
+    println!(
+        "{} is up (port {}){}",
+        node.name(),
+        node.port(),
+        if node.hidden() { ", hidden" } else { "" }
+    );
     for peer in &args.connect {
         match node.connect(peer).await {
             Ok(()) => tracing::info!("connected to {peer}"),

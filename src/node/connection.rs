@@ -3,12 +3,14 @@
 use super::{Node, NodeEvent, epmd_client, peers};
 use crate::proto::control::decode_frame;
 use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
-use crate::proto::handshake::{Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step};
+use crate::proto::handshake::{
+    Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -182,7 +184,15 @@ async fn dial_and_handshake(
     let first = ini.start().map_err(explain)?;
     write(&mut stream, &first).await?;
     loop {
-        let packet = read_packet(&mut stream, &mut buf).await?;
+        let packet = match read_packet(&mut stream, &mut buf).await {
+            Ok(p) => p,
+            Err(e) if ini.awaiting_ack() => {
+                return Err(format!(
+                    "node {peer} did not accept our cookie (it closed the connection after our challenge reply: {e})"
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         match ini.handle(&packet).map_err(explain)? {
             Step::Send(bytes) => write(&mut stream, &bytes).await?,
             Step::Done(bytes, est) => {
@@ -209,13 +219,17 @@ async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: E
     }
     let (r, w) = stream.into_split();
     let ticktime = node.inner.net_ticktime;
-    let writer = tokio::spawn(
-        writer(node.clone(), peer.clone(), id, w, rx, ticktime / 4).in_current_span(),
-    );
+    let writer =
+        tokio::spawn(writer(node.clone(), peer.clone(), id, w, rx, ticktime / 4).in_current_span());
     let reader = tokio::spawn(
         reader(node.clone(), peer.clone(), id, r, leftover, ticktime).in_current_span(),
     );
-    peers::attach_tasks(&node, &peer, id, vec![writer.abort_handle(), reader.abort_handle()]);
+    peers::attach_tasks(
+        &node,
+        &peer,
+        id,
+        vec![writer.abort_handle(), reader.abort_handle()],
+    );
     // Services that greet a new node (global, rex) hear of it through the event.
 }
 
@@ -277,6 +291,7 @@ async fn reader(
             match framing::check_frame4(&buf, DEFAULT_MAX_MESSAGE) {
                 Ok(Some(f)) => {
                     if !f.is_tick() {
+                        tracing::trace!(frame = %Hex(&buf[f.body.clone()]), "raw frame");
                         match decode_frame(&buf[f.body.clone()]) {
                             Ok(msg) => node.dispatch(&peer, msg),
                             Err(e) => {
@@ -302,4 +317,13 @@ async fn reader(
         }
     };
     peers::connection_down(&node, &peer, id, reason);
+}
+
+/// Lower-case hex of a byte slice, for trace logs of raw frames.
+struct Hex<'a>(&'a [u8]);
+
+impl std::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }

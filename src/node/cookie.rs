@@ -113,11 +113,8 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "erlnode-cookie-{}-{}",
-            std::process::id(),
-            name
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("erlnode-cookie-{}-{}", std::process::id(), name));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir.join(".erlang.cookie")
@@ -129,7 +126,10 @@ mod tests {
         let c = load_or_create(&p).unwrap();
         assert_eq!(c.0.len(), 20);
         assert!(c.0.bytes().all(|b| b.is_ascii_uppercase()));
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o400);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
         assert_eq!(load_or_create(&p).unwrap(), c);
     }
 

@@ -1,7 +1,7 @@
 //! The tokio runtime of a node: configuration, start-up, and the handle that embeds a node in a program.
 
-pub mod cookie;
 mod connection;
+pub mod cookie;
 pub mod demo;
 mod dispatch;
 pub mod epmd_client;
@@ -273,7 +273,11 @@ impl Node {
                 terms::tuple(vec![terms::pid(me.pid()), terms::reference(&tag)]),
                 terms::tuple(vec![terms::atom("is_auth"), terms::atom(self.name())]),
             ]);
-            if me.send_named_remote(node, "net_kernel", call).await.is_err() {
+            if me
+                .send_named_remote(node, "net_kernel", call)
+                .await
+                .is_err()
+            {
                 return false;
             }
             let tag_term = terms::reference(&tag);

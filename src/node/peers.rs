@@ -65,7 +65,13 @@ fn start_dial(node: &Node, peers: &mut Peers, name: &str) {
 /// Encodes a control message (and payload) and queues it for `peer`. With
 /// `connect`, a missing connection is dialled first (the frame waits in the
 /// queue); without, the frame is dropped when no connection is up or coming.
-pub(crate) fn send_control(node: &Node, peer: &str, ctl: &Control, payload: Option<&Term>, connect: bool) {
+pub(crate) fn send_control(
+    node: &Node,
+    peer: &str,
+    ctl: &Control,
+    payload: Option<&Term>,
+    connect: bool,
+) {
     if peer == node.name() {
         return;
     }
@@ -186,7 +192,11 @@ pub(crate) fn replace_old(node: &Node, peer: &str) {
 pub(crate) fn connection_up(
     node: &Node,
     info: &Established,
-) -> (u64, mpsc::UnboundedReceiver<Outgoing>, Vec<oneshot::Sender<Result<(), String>>>) {
+) -> (
+    u64,
+    mpsc::UnboundedReceiver<Outgoing>,
+    Vec<oneshot::Sender<Result<(), String>>>,
+) {
     let mut peers = lock(&node.inner.peers);
     let peer = info.peer_name.clone();
     let existing_ok = match peers.map.get(&peer) {

@@ -118,7 +118,9 @@ impl Node {
         let mut t = lock(&self.inner.table);
         let handle = tokio::spawn(async move {
             process.finished = true;
-            let result = std::panic::AssertUnwindSafe(f(process)).catch_unwind().await;
+            let result = std::panic::AssertUnwindSafe(f(process))
+                .catch_unwind()
+                .await;
             let reason = match result {
                 Ok(reason) => reason,
                 Err(panic) => {

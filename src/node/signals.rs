@@ -100,7 +100,12 @@ impl Node {
 
     /// `watcher` (local) monitors `target`, a pid or a name on `node` (default:
     /// the pid's node, or this node for a name).
-    pub(crate) fn monitor(&self, watcher: &Pid, target: PidOrName, node: Option<&str>) -> Reference {
+    pub(crate) fn monitor(
+        &self,
+        watcher: &Pid,
+        target: PidOrName,
+        node: Option<&str>,
+    ) -> Reference {
         let reference = self.make_ref();
         let target_node = match (&target, node) {
             (_, Some(n)) => n.to_owned(),
@@ -131,7 +136,10 @@ impl Node {
             });
             if !added {
                 let obj = self.down_object(&target, &target_node);
-                self.deliver(watcher, down_message(&reference, obj, terms::atom("noproc")));
+                self.deliver(
+                    watcher,
+                    down_message(&reference, obj, terms::atom("noproc")),
+                );
             }
             return reference;
         }
@@ -331,7 +339,10 @@ impl Node {
         }
         for (r, m) in downs {
             let obj = self.down_object(&m.target, &m.node);
-            self.deliver(&m.watcher, down_message(&r, obj, terms::atom("noconnection")));
+            self.deliver(
+                &m.watcher,
+                down_message(&r, obj, terms::atom("noconnection")),
+            );
         }
         self.apply_exit_signals(exits);
     }
@@ -346,7 +357,12 @@ impl Node {
     }
 
     /// Incoming MONITOR_P: a remote `watcher` monitors a local pid or name.
-    pub(crate) fn remote_monitor_request(&self, watcher: Pid, target: PidOrName, reference: Reference) {
+    pub(crate) fn remote_monitor_request(
+        &self,
+        watcher: Pid,
+        target: PidOrName,
+        reference: Reference,
+    ) {
         let pid = match &target {
             PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
             PidOrName::Pid(_) => None,

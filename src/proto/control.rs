@@ -82,18 +82,56 @@ pub const SPAWN_REPLY_MONITOR: i32 = 2;
 /// forms) are folded into `reason` by [`decode_frame`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
-    Link { from: Pid, to: Pid },
-    Send { to: Pid },
-    Exit { from: Pid, to: Pid, reason: Term },
+    Link {
+        from: Pid,
+        to: Pid,
+    },
+    Send {
+        to: Pid,
+    },
+    Exit {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+    },
     /// The pre-OTP 26 unlink without an id; still accepted.
-    Unlink { from: Pid, to: Pid },
-    RegSend { from: Pid, to: Atom },
-    GroupLeader { from: Pid, to: Pid },
-    Exit2 { from: Pid, to: Pid, reason: Term },
-    MonitorP { from: Pid, to: PidOrName, reference: Reference },
-    DemonitorP { from: Pid, to: PidOrName, reference: Reference },
-    MonitorPExit { from: PidOrName, to: Pid, reference: Reference, reason: Term },
-    SendSender { from: Pid, to: Pid },
+    Unlink {
+        from: Pid,
+        to: Pid,
+    },
+    RegSend {
+        from: Pid,
+        to: Atom,
+    },
+    GroupLeader {
+        from: Pid,
+        to: Pid,
+    },
+    Exit2 {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+    },
+    MonitorP {
+        from: Pid,
+        to: PidOrName,
+        reference: Reference,
+    },
+    DemonitorP {
+        from: Pid,
+        to: PidOrName,
+        reference: Reference,
+    },
+    MonitorPExit {
+        from: PidOrName,
+        to: Pid,
+        reference: Reference,
+        reason: Term,
+    },
+    SendSender {
+        from: Pid,
+        to: Pid,
+    },
     SpawnRequest {
         req_id: Reference,
         from: Pid,
@@ -103,10 +141,26 @@ pub enum Control {
         arity: i32,
         options: Term,
     },
-    SpawnReply { req_id: Reference, to: Pid, flags: i32, result: Term },
-    AliasSend { from: Pid, alias: Reference },
-    UnlinkId { id: Term, from: Pid, to: Pid },
-    UnlinkIdAck { id: Term, from: Pid, to: Pid },
+    SpawnReply {
+        req_id: Reference,
+        to: Pid,
+        flags: i32,
+        result: Term,
+    },
+    AliasSend {
+        from: Pid,
+        alias: Reference,
+    },
+    UnlinkId {
+        id: Term,
+        from: Pid,
+        to: Pid,
+    },
+    UnlinkIdAck {
+        id: Term,
+        from: Pid,
+        to: Pid,
+    },
     /// Anything else; logged and ignored by the node.
     Unknown(Term),
 }
@@ -149,7 +203,10 @@ fn reference(op: i32, t: &Term, what: &str) -> Result<Reference, ControlError> {
 fn int(op: i32, t: &Term, what: &str) -> Result<i32, ControlError> {
     match t {
         Term::FixInteger(i) => Ok(i.value),
-        other => Err(malformed(op, format!("{what} is not a small integer: {other}"))),
+        other => Err(malformed(
+            op,
+            format!("{what} is not a small integer: {other}"),
+        )),
     }
 }
 
@@ -222,8 +279,13 @@ impl Control {
                 need(4)?;
                 let from = pid(op, &e[1], "from")?;
                 let to = pid(op, &e[2], "to")?;
-                let reason = e[if op == op::EXIT_TT || op == op::EXIT2_TT { 4 } else { 3 }.min(e.len() - 1)]
-                    .clone();
+                let reason = e[if op == op::EXIT_TT || op == op::EXIT2_TT {
+                    4
+                } else {
+                    3
+                }
+                .min(e.len() - 1)]
+                .clone();
                 if op == op::EXIT || op == op::EXIT_TT {
                     Control::Exit { from, to, reason }
                 } else {
@@ -273,9 +335,17 @@ impl Control {
                 let to = pid_or_name(op, &e[2])?;
                 let reference = reference(op, &e[3], "ref")?;
                 if op == op::MONITOR_P {
-                    Control::MonitorP { from, to, reference }
+                    Control::MonitorP {
+                        from,
+                        to,
+                        reference,
+                    }
                 } else {
-                    Control::DemonitorP { from, to, reference }
+                    Control::DemonitorP {
+                        from,
+                        to,
+                        reference,
+                    }
                 }
             }
             op::MONITOR_P_EXIT => {
@@ -377,7 +447,12 @@ impl Control {
             ),
             Control::Unlink { from, to } => (t(vec![i(op::UNLINK), p(from), p(to)]), None),
             Control::RegSend { from, to } => (
-                t(vec![i(op::REG_SEND), p(from), empty(), Term::Atom(to.clone())]),
+                t(vec![
+                    i(op::REG_SEND),
+                    p(from),
+                    empty(),
+                    Term::Atom(to.clone()),
+                ]),
                 None,
             ),
             Control::GroupLeader { from, to } => {
@@ -400,7 +475,12 @@ impl Control {
                 to,
                 reference,
             } => (
-                t(vec![i(op::DEMONITOR_P), p(from), to.to_term(), r(reference)]),
+                t(vec![
+                    i(op::DEMONITOR_P),
+                    p(from),
+                    to.to_term(),
+                    r(reference),
+                ]),
                 None,
             ),
             Control::MonitorPExit {
@@ -417,9 +497,7 @@ impl Control {
                 ]),
                 Some(reason.clone()),
             ),
-            Control::SendSender { from, to } => {
-                (t(vec![i(op::SEND_SENDER), p(from), p(to)]), None)
-            }
+            Control::SendSender { from, to } => (t(vec![i(op::SEND_SENDER), p(from), p(to)]), None),
             Control::SpawnRequest {
                 req_id,
                 from,
@@ -461,10 +539,9 @@ impl Control {
             Control::AliasSend { from, alias } => {
                 (t(vec![i(op::ALIAS_SEND), p(from), r(alias)]), None)
             }
-            Control::UnlinkId { id, from, to } => (
-                t(vec![i(op::UNLINK_ID), id.clone(), p(from), p(to)]),
-                None,
-            ),
+            Control::UnlinkId { id, from, to } => {
+                (t(vec![i(op::UNLINK_ID), id.clone(), p(from), p(to)]), None)
+            }
             Control::UnlinkIdAck { id, from, to } => (
                 t(vec![i(op::UNLINK_ID_ACK), id.clone(), p(from), p(to)]),
                 None,
@@ -563,3 +640,5 @@ pub fn encode_frame(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;

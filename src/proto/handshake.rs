@@ -333,6 +333,12 @@ impl Initiator {
         Ok(out)
     }
 
+    /// True once our challenge reply is sent: a peer that closes now has
+    /// refused our cookie (OTP closes without a word on a bad digest).
+    pub fn awaiting_ack(&self) -> bool {
+        self.state == InitState::AwaitAck
+    }
+
     pub fn handle(&mut self, packet: &[u8]) -> Result<Step, HandshakeError> {
         match self.state {
             InitState::AwaitStatus => self.on_status(packet),

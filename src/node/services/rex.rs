@@ -37,27 +37,32 @@ fn handle(node: &Node, msg: eetf::Term) {
             }
         }
         // {'$gen_call', From, {call, M, F, A, GroupLeader}}
-        [tag, from, req] if terms::is_atom(tag, "$gen_call") => match terms::as_tuple(req) {
-            Some([op, m, f, a, gl]) if terms::is_atom(op, "call") => {
-                let (node, from) = (node.clone(), from.clone());
-                let (m, f, a, gl) = (m.clone(), f.clone(), a.clone(), gl.clone());
-                tokio::spawn(async move {
-                    let reply = match rpc::apply_terms(&node, &m, &f, &a, terms::as_pid(&gl).cloned()).await {
-                        Ok(v) => v,
-                        Err(ex) => ex.to_badrpc(),
-                    };
-                    gen_reply(&node, &from, reply);
-                });
+        [tag, from, req] if terms::is_atom(tag, "$gen_call") => {
+            match terms::as_tuple(req) {
+                Some([op, m, f, a, gl]) if terms::is_atom(op, "call") => {
+                    let (node, from) = (node.clone(), from.clone());
+                    let (m, f, a, gl) = (m.clone(), f.clone(), a.clone(), gl.clone());
+                    tokio::spawn(async move {
+                        let reply =
+                            match rpc::apply_terms(&node, &m, &f, &a, terms::as_pid(&gl).cloned())
+                                .await
+                            {
+                                Ok(v) => v,
+                                Err(ex) => ex.to_badrpc(),
+                            };
+                        gen_reply(&node, &from, reply);
+                    });
+                }
+                _ => {
+                    tracing::debug!("rex: unsupported call {req}");
+                    gen_reply(
+                        node,
+                        from,
+                        terms::tuple(vec![terms::atom("badrpc"), terms::atom("unsupported")]),
+                    );
+                }
             }
-            _ => {
-                tracing::debug!("rex: unsupported call {req}");
-                gen_reply(
-                    node,
-                    from,
-                    terms::tuple(vec![terms::atom("badrpc"), terms::atom("unsupported")]),
-                );
-            }
-        },
+        }
         // {'$gen_cast', {cast, M, F, A, GroupLeader}}
         [tag, req] if terms::is_atom(tag, "$gen_cast") => {
             if let Some([op, m, f, a, gl]) = terms::as_tuple(req)

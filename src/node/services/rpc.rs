@@ -239,7 +239,9 @@ pub(crate) fn register_builtins(node: &Node) {
         Ok(terms::atom(ctx.node.name()))
     });
     node.register_fn("erlang", "nodes", 0, |ctx, _| async move {
-        Ok(terms::list(ctx.node.nodes().iter().map(|n| terms::atom(n)).collect()))
+        Ok(terms::list(
+            ctx.node.nodes().iter().map(|n| terms::atom(n)).collect(),
+        ))
     });
     node.register_fn("erlang", "nodes", 1, |ctx, a| async move {
         node_list(&ctx.node, &a[0])
@@ -253,7 +255,11 @@ pub(crate) fn register_builtins(node: &Node) {
     });
     node.register_fn("erlang", "registered", 0, |ctx, _| async move {
         Ok(terms::list(
-            ctx.node.registered().iter().map(|n| terms::atom(n)).collect(),
+            ctx.node
+                .registered()
+                .iter()
+                .map(|n| terms::atom(n))
+                .collect(),
         ))
     });
     node.register_fn("erlang", "system_time", 0, |_, _| async move {
@@ -269,9 +275,11 @@ pub(crate) fn register_builtins(node: &Node) {
             .ok_or_else(Exception::badarg)
     });
     node.register_fn("erlang", "apply", 3, |ctx, a| async move {
-        let (Some(m), Some(f), Some(args)) =
-            (terms::as_atom(&a[0]), terms::as_atom(&a[1]), terms::as_list(&a[2]))
-        else {
+        let (Some(m), Some(f), Some(args)) = (
+            terms::as_atom(&a[0]),
+            terms::as_atom(&a[1]),
+            terms::as_list(&a[2]),
+        ) else {
             return Err(Exception::badarg());
         };
         let (m, f) = (m.to_owned(), f.to_owned());

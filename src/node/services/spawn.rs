@@ -138,12 +138,9 @@ async fn erpc_execute_call(node: &Node, ctx: CallContext, args: &[Term]) -> Term
     match result {
         Ok(v) => terms::tuple(vec![reference, terms::atom("return"), v]),
         Err(ex) => match ex.class {
-            super::rpc::Class::Error => terms::tuple(vec![
-                reference,
-                terms::atom("error"),
-                ex.reason,
-                ex.stack,
-            ]),
+            super::rpc::Class::Error => {
+                terms::tuple(vec![reference, terms::atom("error"), ex.reason, ex.stack])
+            }
             c => terms::tuple(vec![reference, terms::atom(c.as_str()), ex.reason]),
         },
     }

@@ -1,0 +1,355 @@
+//! Interop tests for the foundation: real Elixir nodes connect to, ping, and are dialled by our node; hidden mode; cookies; ticks; node-down.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iex_connects_sees_us_in_node_list_and_pings() {
+    if !have_elixir("iex_connects_sees_us_in_node_list_and_pings") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        IO.puts("connect=#{{Node.connect(:"{me}")}}")
+        IO.puts("list=#{{inspect Node.list()}}")
+        IO.puts("hidden=#{{inspect Node.list(:hidden)}}")
+        IO.puts("ping=#{{Node.ping(:"{me}")}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await, "elixir failed:\n{}", ex.output());
+    let out = ex.output();
+    assert!(out.contains("connect=true"), "{out}");
+    assert!(out.contains(&format!("list=[:{me}]")), "{out}");
+    assert!(out.contains("hidden=[]"), "{out}");
+    assert!(out.contains("ping=pong"), "{out}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hidden_node_shows_only_in_hidden_list() {
+    if !have_elixir("hidden_node_shows_only_in_hidden_list") {
+        return;
+    }
+    let epmd = free_port();
+    let node = erlnode::node::Node::builder(sname(&unique("rusth")))
+        .cookie(COOKIE)
+        .hidden(true)
+        .epmd_port(epmd)
+        .start()
+        .await
+        .unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        IO.puts("connect=#{{Node.connect(:"{me}")}}")
+        IO.puts("list=#{{inspect Node.list()}}")
+        IO.puts("hidden=#{{inspect Node.list(:hidden)}}")
+        IO.puts("ping=#{{Node.ping(:"{me}")}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await, "{}", ex.output());
+    let out = ex.output();
+    assert!(out.contains("list=[]"), "{out}");
+    assert!(out.contains(&format!("hidden=[:{me}]")), "{out}");
+    assert!(out.contains("ping=pong"), "{out}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn we_dial_a_running_iex_and_it_sees_nodeup() {
+    if !have_elixir("we_dial_a_running_iex_and_it_sees_nodeup") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let peer_alive = unique("one");
+    let script = r#"
+        :net_kernel.monitor_nodes(true)
+        IO.puts("ready")
+        receive do
+          {:nodeup, n} -> IO.puts("nodeup=#{n} list=#{inspect Node.list()}")
+        after 20_000 -> IO.puts("no nodeup")
+        end
+    "#;
+    let mut ex = elixir("--sname", &peer_alive, COOKIE, epmd, script);
+    ex.wait_for("ready", 30).await;
+    node.connect(&sname(&peer_alive)).await.expect("connects");
+    assert_eq!(node.nodes(), vec![sname(&peer_alive)]);
+    assert!(ex.finish(30).await);
+    let out = ex.output();
+    assert!(out.contains(&format!("nodeup={}", node.name())), "{out}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_names_with_ip_addresses() {
+    if !have_elixir("long_names_with_ip_addresses") {
+        return;
+    }
+    let epmd = free_port();
+    let node = erlnode::node::Node::builder(format!("{}@127.0.0.1", unique("rust")))
+        .cookie(COOKIE)
+        .epmd_port(epmd)
+        .start()
+        .await
+        .unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        IO.puts("connect=#{{Node.connect(:"{me}")}}")
+        IO.puts("ping=#{{Node.ping(:"{me}")}} list=#{{inspect Node.list()}}")
+        "#
+    );
+    let mut ex = elixir(
+        "--name",
+        &format!("{}@127.0.0.1", unique("one")),
+        COOKIE,
+        epmd,
+        &script,
+    );
+    assert!(ex.finish(30).await, "{}", ex.output());
+    let out = ex.output();
+    assert!(out.contains("connect=true"), "{out}");
+    assert!(
+        out.contains(&format!("ping=pong list=[:\"{me}\"]")),
+        "{out}"
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_answers_ping_and_pings_back() {
+    if !have_elixir("binary_answers_ping_and_pings_back") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    let mut bin = erlnode(&["--sname", &rust, "--cookie", COOKIE], epmd);
+    bin.wait_for("is up", 30).await;
+    let peer = unique("one");
+    let script = format!(
+        r#"
+        IO.puts("ping=#{{Node.ping(:"{}")}}")
+        Process.sleep(30_000)
+        "#,
+        sname(&rust)
+    );
+    let mut ex = elixir("--sname", &peer, COOKIE, epmd, &script);
+    ex.wait_for("ping=pong", 30).await;
+    // And the other way: `erlnode ping` from a second (hidden) binary node.
+    let mut ping = erlnode(&["ping", &sname(&peer), "--cookie", COOKIE], epmd);
+    assert!(ping.finish(30).await, "{}", ping.output());
+    assert!(ping.output().contains("pong"));
+    let mut pang = erlnode(
+        &[
+            "ping",
+            &sname("nobody"),
+            "--cookie",
+            COOKIE,
+            "--timeout",
+            "5",
+        ],
+        epmd,
+    );
+    assert!(!pang.finish(30).await);
+    assert!(pang.output().contains("pang"));
+    ex.kill();
+    bin.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_cookie_is_refused_both_ways_without_leaking_it() {
+    if !have_elixir("wrong_cookie_is_refused_both_ways_without_leaking_it") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    let mut bin = erlnode(&["--sname", &rust, "--cookie", "right_cookie_xyz"], epmd);
+    bin.wait_for("is up", 30).await;
+    let peer = unique("one");
+    let script = format!(
+        r#"
+        IO.puts("connect=#{{Node.connect(:"{}")}}")
+        IO.puts("ready")
+        Process.sleep(30_000)
+        "#,
+        sname(&rust)
+    );
+    let mut ex = elixir("--sname", &peer, "wrong_cookie_abc", epmd, &script);
+    ex.wait_for("connect=false", 30).await;
+    // The accepting side names the node it refused, and why.
+    let line = bin
+        .wait_for(
+            &format!("connection attempt from node {} rejected", sname(&peer)),
+            10,
+        )
+        .await;
+    assert!(line.contains("cookie"), "{line}");
+    // The initiating side: our binary dialling with the wrong cookie gets pang and a clear error.
+    let mut ping = erlnode(
+        &["ping", &sname(&peer), "--cookie", "right_cookie_xyz"],
+        epmd,
+    );
+    assert!(!ping.finish(30).await);
+    let out = ping.output();
+    assert!(out.contains("pang"), "{out}");
+    assert!(out.contains("did not accept our cookie"), "{out}");
+    for text in [bin.output(), out] {
+        assert!(!text.contains("right_cookie_xyz") && !text.contains("wrong_cookie_abc"));
+    }
+    ex.kill();
+    bin.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_iex_node_is_logged_as_node_down() {
+    if !have_elixir("killing_the_iex_node_is_logged_as_node_down") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    let mut bin = erlnode(&["--sname", &rust, "--cookie", COOKIE], epmd);
+    bin.wait_for("is up", 30).await;
+    let peer = unique("one");
+    let script = format!(
+        r#"
+        IO.puts("connect=#{{Node.connect(:"{}")}}")
+        Process.sleep(60_000)
+        "#,
+        sname(&rust)
+    );
+    let mut ex = elixir("--sname", &peer, COOKIE, epmd, &script);
+    ex.wait_for("connect=true", 30).await;
+    bin.wait_for(&format!("node up: {}", sname(&peer)), 10)
+        .await;
+    ex.signal("KILL");
+    bin.wait_for(&format!("node down: {}", sname(&peer)), 20)
+        .await;
+    bin.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ticks_keep_an_idle_connection_up_and_a_frozen_peer_is_dropped() {
+    if !have_elixir("ticks_keep_an_idle_connection_up_and_a_frozen_peer_is_dropped") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    // A 4 s ticktime on both sides: each side ticks every second when idle.
+    let mut bin = erlnode(
+        &["--sname", &rust, "--cookie", COOKIE, "--net-ticktime", "4"],
+        epmd,
+    );
+    bin.wait_for("is up", 30).await;
+    let peer = unique("one");
+    let script = format!(
+        r#"
+        :net_kernel.monitor_nodes(true)
+        IO.puts("connect=#{{Node.connect(:"{rust}")}}")
+        receive do
+          {{:nodedown, n}} -> IO.puts("nodedown=#{{n}}")
+        after 12_000 -> IO.puts("still=#{{inspect Node.list()}}")
+        end
+        Process.sleep(60_000)
+        "#,
+        rust = sname(&rust)
+    );
+    let mut ex = elixir_with(
+        "--sname",
+        &peer,
+        COOKIE,
+        epmd,
+        &script,
+        &["-kernel net_ticktime 4"],
+    );
+    ex.wait_for("connect=true", 30).await;
+    // Idle for three ticktimes: our ticks must keep the peer from dropping us.
+    let line = ex.wait_for("still=", 30).await;
+    assert!(line.contains(&sname(&rust)), "{line}");
+    assert!(!bin.output().contains("node down"));
+    // Freeze the peer: nothing arrives any more, so we declare it down.
+    ex.signal("STOP");
+    let down = bin
+        .wait_for(&format!("node down: {}", sname(&peer)), 20)
+        .await;
+    assert!(down.contains("net_tick_timeout"), "{down}");
+    ex.signal("CONT");
+    ex.kill();
+    bin.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
+    if !have_elixir("a_garbage_speaking_peer_is_dropped_and_the_node_goes_on") {
+        return;
+    }
+    use erlnode::proto::flags::DistFlags;
+    use erlnode::proto::framing::check_packet2;
+    use erlnode::proto::handshake::{HandshakeConfig, Initiator, Step};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    // Complete a real handshake with our own initiator, then send hostile frames.
+    for garbage in [
+        &[0u8, 0, 0, 3, 112, 131, 82][..],               // atom cache ref
+        &[0, 0, 0, 4, 112, 131, 68, 0][..],              // distribution header
+        &[0, 0, 0, 6, 112, 131, 108, 255, 255, 255][..], // truncated huge list
+        &[0xff, 0xff, 0xff, 0xff][..],                   // 4 GiB frame
+        &[0, 0, 0, 2, 9, 9][..],                         // not 'p'
+    ] {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", node.port()))
+            .await
+            .unwrap();
+        let cfg = HandshakeConfig {
+            node_name: sname(&unique("evil")),
+            flags: DistFlags::ours(true),
+            creation: 1,
+            cookie: COOKIE.as_bytes().to_vec(),
+        };
+        let mut ini = Initiator::new(cfg, node.name().to_owned(), 42);
+        s.write_all(&ini.start().unwrap()).await.unwrap();
+        let mut buf = Vec::new();
+        'hs: loop {
+            let mut chunk = [0u8; 512];
+            let n = s.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed during handshake");
+            buf.extend_from_slice(&chunk[..n]);
+            while let Some(f) = check_packet2(&buf).unwrap() {
+                let packet = buf[f.body.clone()].to_vec();
+                buf.drain(..f.consumed);
+                match ini.handle(&packet).unwrap() {
+                    Step::Send(b) => s.write_all(&b).await.unwrap(),
+                    Step::Done(..) => break 'hs,
+                }
+            }
+        }
+        s.write_all(garbage).await.unwrap();
+        // The node closes this connection...
+        let mut rest = [0u8; 64];
+        let closed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match s.read(&mut rest).await {
+                    Ok(0) | Err(_) => return true,
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(closed, Ok(true), "connection not closed after {garbage:?}");
+    }
+    // ...and still serves a real node.
+    let me = node.name().to_owned();
+    let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await);
+    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    node.shutdown().await;
+}

@@ -1,0 +1,189 @@
+//! Control-message decoding and encoding, driven by frames captured from real OTP 25 nodes.
+
+use super::vectors::*;
+use super::*;
+use crate::terms;
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn decode(v: &str) -> DistMessage {
+    decode_frame(&hex(v)).unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+#[test]
+fn ping_sequence_from_otp() {
+    let m = decode(MONITOR_P_NET_KERNEL);
+    let Control::MonitorP { to, .. } = m.control else {
+        panic!("{m:?}")
+    };
+    assert_eq!(to, PidOrName::Name(Atom::from("net_kernel")));
+    let m = decode(REG_SEND_IS_AUTH);
+    let Control::RegSend { to, .. } = &m.control else {
+        panic!("{m:?}")
+    };
+    assert_eq!(to.name, "net_kernel");
+    // {'$gen_call', {Pid, [alias | Ref]}, {is_auth, Node}}
+    let payload = m.payload.unwrap();
+    let t = terms::as_tuple(&payload).unwrap();
+    assert!(terms::is_atom(&t[0], "$gen_call"));
+    let from = terms::as_tuple(&t[1]).unwrap();
+    assert!(matches!(from[1], Term::ImproperList(_)));
+}
+
+#[test]
+fn nodeup_greetings_from_otp() {
+    let m = decode(REG_SEND_REX_FEATURES);
+    assert!(matches!(&m.control, Control::RegSend { to, .. } if to.name == "rex"));
+    let m = decode(REG_SEND_GLOBAL_INIT_CONNECT);
+    assert!(matches!(&m.control, Control::RegSend { to, .. } if to.name == "global_name_server"));
+    // global's init_connect carries a map with a tuple key.
+    assert!(format!("{:?}", m.payload).contains("Map"));
+}
+
+#[test]
+fn monitors_links_and_exits_from_otp() {
+    assert!(matches!(
+        decode(MONITOR_P_PID).control,
+        Control::MonitorP {
+            to: PidOrName::Pid(_),
+            ..
+        }
+    ));
+    assert!(matches!(
+        decode(DEMONITOR_P).control,
+        Control::DemonitorP { .. }
+    ));
+    assert!(matches!(
+        decode(MONITOR_P_NAME).control,
+        Control::MonitorP { to: PidOrName::Name(ref a), .. } if a.name == "nope"
+    ));
+    assert!(matches!(decode(LINK).control, Control::Link { .. }));
+    assert!(matches!(
+        decode(UNLINK_ID).control,
+        Control::UnlinkId { .. }
+    ));
+    let m = decode(PAYLOAD_EXIT2);
+    let Control::Exit2 { reason, .. } = m.control else {
+        panic!("{m:?}")
+    };
+    assert_eq!(reason, terms::atom("normal"));
+    assert!(m.payload.is_none(), "the reason is folded into the control");
+    let m = decode(SEND_SENDER_MAP);
+    assert!(matches!(m.control, Control::SendSender { .. }));
+    assert!(m.payload.is_some());
+}
+
+#[test]
+fn spawn_requests_from_otp() {
+    let m = decode(SPAWN_REQUEST_ERPC);
+    let Control::SpawnRequest {
+        module,
+        function,
+        arity,
+        options,
+        ..
+    } = m.control
+    else {
+        panic!("{m:?}")
+    };
+    assert_eq!(
+        (module.name.as_str(), function.name.as_str(), arity),
+        ("erpc", "execute_call", 4)
+    );
+    assert!(format!("{options}").contains("monitor"));
+    assert_eq!(terms::as_list(&m.payload.unwrap()).unwrap().len(), 4);
+
+    let m = decode(SPAWN_REQUEST_IO_PUTS);
+    let Control::SpawnRequest {
+        module,
+        function,
+        arity,
+        ..
+    } = m.control
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (module.name.as_str(), function.name.as_str(), arity),
+        ("Elixir.IO", "puts", 1)
+    );
+    for (v, opt) in [
+        (SPAWN_REQUEST_LINK, "link"),
+        (SPAWN_REQUEST_MONITOR, "monitor"),
+    ] {
+        let Control::SpawnRequest { options, .. } = decode(v).control else {
+            panic!()
+        };
+        assert!(format!("{options}").contains(opt), "{options}");
+    }
+    // A shell fun: erlang:apply/2 with [Fun, []].
+    let m = decode(SPAWN_REQUEST_SHELL_FUN);
+    let Control::SpawnRequest {
+        module, function, ..
+    } = m.control
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (module.name.as_str(), function.name.as_str()),
+        ("erlang", "apply")
+    );
+    let args = terms::as_list(&m.payload.unwrap()).unwrap();
+    assert!(matches!(args[0], Term::InternalFun(_)));
+}
+
+#[test]
+fn what_we_encode_decodes_to_the_same_message() {
+    for v in [
+        MONITOR_P_NET_KERNEL,
+        REG_SEND_IS_AUTH,
+        SPAWN_REQUEST_ERPC,
+        MONITOR_P_NAME,
+        LINK,
+        UNLINK_ID,
+        PAYLOAD_EXIT2,
+        SEND_SENDER_MAP,
+        SPAWN_REQUEST_SHELL_FUN,
+    ] {
+        let m = decode(v);
+        let mut out = Vec::new();
+        encode_frame(&m.control, m.payload.as_ref(), &mut out).unwrap();
+        let len = u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize;
+        assert_eq!(len, out.len() - 4);
+        assert_eq!(decode_frame(&out[4..]).unwrap(), m);
+    }
+}
+
+#[test]
+fn hostile_frames_are_errors() {
+    for v in [
+        REG_SEND_IS_AUTH,
+        SPAWN_REQUEST_SHELL_FUN,
+        SEND_SENDER_MAP,
+        LINK,
+    ] {
+        let bytes = hex(v);
+        for cut in 0..bytes.len() {
+            assert!(decode_frame(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(decode_frame(&extra).is_err());
+    }
+    assert!(matches!(
+        decode_frame(&[131, 68, 0]),
+        Err(ControlError::NotPassThrough(131))
+    ));
+    assert!(decode_frame(&[112, 131, 82, 0]).is_err());
+    // A control that is not a tuple, and a SEND without its message.
+    assert!(decode_frame(&[112, 131, 97, 1]).is_err());
+    assert!(matches!(
+        decode_frame(&[112, 131, 104, 3, 97, 2, 100, 0, 0, 97, 1]),
+        Err(_)
+    ));
+}
