@@ -207,7 +207,7 @@ async fn dial_and_handshake(
 /// until either ends.
 async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: Established) {
     let peer = est.peer_name.clone();
-    let (id, rx, waiters) = peers::connection_up(&node, &est);
+    let peers::Attached { id, rx, waiters } = peers::connection_up(&node, &est);
     tracing::info!(hidden = est.peer_hidden(), "node up: {peer}");
     tracing::debug!(flags = %est.flags, "negotiated flags");
     let _ = node.inner.events.send(NodeEvent::Up {

@@ -17,7 +17,6 @@ pub(crate) enum PeerState {
     Up {
         hidden: bool,
         tasks: Vec<AbortHandle>,
-        info: Established,
     },
 }
 
@@ -187,43 +186,45 @@ pub(crate) fn replace_old(node: &Node, peer: &str) {
     }
 }
 
-/// A handshake succeeded: attach the queue to the new connection. Returns the
-/// connection id and the queue's receiving end for the writer.
-pub(crate) fn connection_up(
-    node: &Node,
-    info: &Established,
-) -> (
-    u64,
-    mpsc::UnboundedReceiver<Outgoing>,
-    Vec<oneshot::Sender<Result<(), String>>>,
-) {
+/// What a new connection takes over from its entry.
+pub(crate) struct Attached {
+    pub id: u64,
+    pub rx: mpsc::UnboundedReceiver<Outgoing>,
+    pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+/// A handshake succeeded: attach the entry's queue (frames sent while we
+/// dialled) to the new connection, replacing any older connection.
+pub(crate) fn connection_up(node: &Node, info: &Established) -> Attached {
     let mut peers = lock(&node.inner.peers);
     let peer = info.peer_name.clone();
-    let existing_ok = match peers.map.get(&peer) {
-        Some(e) => matches!(e.state, PeerState::Dialing { .. }) && e.rx.is_some(),
-        None => false,
-    };
-    if !existing_ok {
-        if let Some(old) = peers.map.remove(&peer) {
-            if let PeerState::Up { tasks, .. } = old.state {
-                tasks.iter().for_each(AbortHandle::abort);
-            }
+    let reusable = peers
+        .map
+        .get(&peer)
+        .is_some_and(|e| matches!(e.state, PeerState::Dialing { .. }) && e.rx.is_some());
+    if !reusable {
+        if let Some(PeerEntry {
+            state: PeerState::Up { tasks, .. },
+            ..
+        }) = peers.map.remove(&peer)
+        {
+            tasks.iter().for_each(AbortHandle::abort);
         }
-        let e = peers.new_entry(PeerState::Dialing { task: None });
-        peers.map.insert(peer.clone(), e);
+        let fresh = peers.new_entry(PeerState::Dialing { task: None });
+        peers.map.insert(peer.clone(), fresh);
     }
-    let hidden = info.peer_hidden();
-    let Some(e) = peers.map.get_mut(&peer) else {
-        unreachable!("entry inserted above")
-    };
+    let fresh = peers.new_entry(PeerState::Dialing { task: None });
+    let e = peers.map.entry(peer).or_insert(fresh);
     let rx = e.rx.take().unwrap_or_else(|| mpsc::unbounded_channel().1);
     e.state = PeerState::Up {
-        hidden,
+        hidden: info.peer_hidden(),
         tasks: Vec::new(),
-        info: info.clone(),
     };
-    let waiters = std::mem::take(&mut e.waiters);
-    (e.id, rx, waiters)
+    Attached {
+        id: e.id,
+        rx,
+        waiters: std::mem::take(&mut e.waiters),
+    }
 }
 
 /// Records the reader/writer tasks of connection `id` so they can be stopped.
@@ -284,17 +285,6 @@ pub(crate) fn up_nodes(node: &Node, hidden: Option<bool>) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Information about a connected peer.
-pub(crate) fn peer_info(node: &Node, peer: &str) -> Option<Established> {
-    match lock(&node.inner.peers).map.get(peer) {
-        Some(PeerEntry {
-            state: PeerState::Up { info, .. },
-            ..
-        }) => Some(info.clone()),
-        _ => None,
-    }
 }
 
 /// Closes every connection (at shutdown).

@@ -182,8 +182,5 @@ fn hostile_frames_are_errors() {
     assert!(decode_frame(&[112, 131, 82, 0]).is_err());
     // A control that is not a tuple, and a SEND without its message.
     assert!(decode_frame(&[112, 131, 97, 1]).is_err());
-    assert!(matches!(
-        decode_frame(&[112, 131, 104, 3, 97, 2, 100, 0, 0, 97, 1]),
-        Err(_)
-    ));
+    assert!(decode_frame(&[112, 131, 104, 3, 97, 2, 100, 0, 0, 97, 1]).is_err());
 }
