@@ -1,1 +1,2188 @@
 //! Erlang External Term Format: bounded, panic-free decoding of peer bytes and encoding, on top of eetf.
+//!
+//! # Decoding: check, then parse
+//!
+//! The `eetf` crate decodes well-formed input but trusts the wire: it aborts on the
+//! atom-cache and distribution-header tags (`unimplemented!()`), allocates whatever a
+//! 32-bit length field asks for, panics on bit-binary tail sizes of 0 or more than 8,
+//! recurses without limit, inflates `COMPRESSED` terms without bound, reads Latin-1 atoms
+//! as UTF-8, and narrows old-style `FLOAT_EXT` floats to `f32`.
+//!
+//! So [`decode`] first walks the raw bytes with a scanner that allocates nothing and
+//! checks every length, count, tag, nesting level and encoding against the bytes that
+//! are really there and against the limits below. Only when the whole term checks out
+//! does it hand exactly that slice to eetf. Two things eetf would get wrong are fixed on
+//! the way: Latin-1 atoms with bytes over 0x7F, and `FLOAT_EXT` floats, are rewritten
+//! into their UTF-8 / `NEW_FLOAT_EXT` forms first (a second pass that copies the term,
+//! patching the `Size` field of any `NEW_FUN_EXT` around them).
+//!
+//! Offsets in errors are from the start of the buffer handed in (the 131 version byte);
+//! inside a compressed term they are offsets into the inflated bytes.
+//!
+//! Where this differs from OTP 25's `binary_to_term`: we refuse a `NEW_FUN_EXT` whose
+//! `Size` field is wrong (OTP ignores it), a big integer sign byte other than 0 or 1,
+//! `LARGE_BIG_EXT` over [`MAX_BIG_BYTES`], nesting over [`MAX_DEPTH`], and the sizes over
+//! the other limits below; we accept the old `FUN_EXT`, which OTP 23+ refuses. Like
+//! OTP we refuse maps with duplicate keys, `COMPRESSED` anywhere but the top, pids,
+//! ports and references whose node is not an atom, and atoms over 255 characters, and
+//! we ignore bytes after a term (use [`decode_exact`] to refuse them).
+//!
+//! # Encoding
+//!
+//! [`encode`] does not use eetf's encoder, which silently writes wrong bytes for some
+//! values a caller can build: a `List` such as `[-1, 2]` (negative numbers are cast to
+//! bytes and sent as a string), a `ByteList` over 65535 bytes (its 16-bit length
+//! wraps), and it panics on `BitBinary` tail sizes of 0 or over 8. Ours writes the same
+//! tags OTP 25 uses with `UTF8_ATOMS` and returns [`EtfError::Encode`] for values OTP
+//! would refuse (atoms over 255 characters, NaN and infinities, old `FUN_EXT` funs,
+//! references with more than 5 words, inconsistent bit binaries).
+
+use std::io::Cursor;
+
+use eetf::{Atom, InternalFun, Pid, Term};
+
+#[cfg(test)]
+#[path = "etf_vectors.rs"]
+mod etf_vectors;
+
+/// Deepest nesting accepted, counting the outermost term as level 1.
+///
+/// OTP itself decodes far deeper terms, but eetf's decoder recurses once per level and
+/// needs about 1.4 KiB of stack per level in release builds and 1.7 KiB in debug builds
+/// (measured with eetf 0.12 on Rust 1.95: a 2 MiB thread overflows at about 1500 and
+/// 1200 levels; dropping, cloning, comparing and printing a `Term` recurse too, at no
+/// more than that). 512 levels thus use under 0.9 MiB of a 2 MiB tokio worker stack,
+/// leaving room for the caller and for code that walks the decoded term recursively.
+/// The scanner and encoder in this module use explicit stacks, not recursion. Real
+/// distribution traffic (erl_eval closures from the shell included) nests a few dozen
+/// levels at most.
+pub const MAX_DEPTH: usize = 512;
+
+/// Largest encoded term accepted (the version byte included), matching the largest
+/// message the framing layer accepts.
+pub const MAX_TERM_BYTES: usize = 128 * 1024 * 1024;
+
+/// Largest uncompressed size a `COMPRESSED` term may declare (and inflate to).
+pub const MAX_INFLATED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Most digit bytes in a `LARGE_BIG_EXT` integer (a 524288-bit number).
+pub const MAX_BIG_BYTES: usize = 64 * 1024;
+
+/// Most terms (every list element, tuple element, map key and value, ...) in one term.
+///
+/// A term costs eetf about 48 bytes of memory however small it is on the wire (an
+/// empty list is one byte), so without this bound a 128 MiB message could need 6 GiB.
+/// 8 Mi terms cap that at about 400 MiB while still allowing, for example, a list of
+/// several million integers.
+pub const MAX_TERMS: usize = 8 * 1024 * 1024;
+
+/// Most characters in an atom, as in OTP.
+pub const MAX_ATOM_CHARS: usize = 255;
+
+/// Most 32-bit words in a reference that OTP 25 accepts.
+const MAX_REF_WORDS: usize = 5;
+
+/// The version byte that starts every external term.
+pub const VERSION: u8 = 131;
+
+// External term format tags (erl_ext_dist).
+const NEW_FLOAT_EXT: u8 = 70;
+const BIT_BINARY_EXT: u8 = 77;
+const COMPRESSED: u8 = 80;
+const DISTRIBUTION_HEADER: u8 = 68;
+const DIST_FRAG_HEADER: u8 = 69;
+const ATOM_CACHE_REF: u8 = 82;
+const NEW_PID_EXT: u8 = 88;
+const NEW_PORT_EXT: u8 = 89;
+const NEWER_REFERENCE_EXT: u8 = 90;
+const SMALL_INTEGER_EXT: u8 = 97;
+const INTEGER_EXT: u8 = 98;
+const FLOAT_EXT: u8 = 99;
+const ATOM_EXT: u8 = 100;
+const REFERENCE_EXT: u8 = 101;
+const PORT_EXT: u8 = 102;
+const PID_EXT: u8 = 103;
+const SMALL_TUPLE_EXT: u8 = 104;
+const LARGE_TUPLE_EXT: u8 = 105;
+const NIL_EXT: u8 = 106;
+const STRING_EXT: u8 = 107;
+const LIST_EXT: u8 = 108;
+const BINARY_EXT: u8 = 109;
+const SMALL_BIG_EXT: u8 = 110;
+const LARGE_BIG_EXT: u8 = 111;
+const NEW_FUN_EXT: u8 = 112;
+const EXPORT_EXT: u8 = 113;
+const NEW_REFERENCE_EXT: u8 = 114;
+const SMALL_ATOM_EXT: u8 = 115;
+const MAP_EXT: u8 = 116;
+const FUN_EXT: u8 = 117;
+const ATOM_UTF8_EXT: u8 = 118;
+const SMALL_ATOM_UTF8_EXT: u8 = 119;
+const V4_PORT_EXT: u8 = 120;
+
+const WHY_ATOM_CACHE: &str =
+    "atom cache reference: peer uses DIST_HDR_ATOM_CACHE which we did not negotiate";
+const WHY_DIST_HEADER: &str = "distribution header (DIST_HDR_ATOM_CACHE / FRAGMENTS framing) where a term was expected; we did not negotiate it";
+const WHY_FRAGMENT: &str =
+    "distribution fragment header where a term was expected; we did not negotiate FRAGMENTS";
+const WHY_NESTED_COMPRESSED: &str =
+    "compressed term inside a term (only allowed right after the version byte)";
+const WHY_UNKNOWN: &str = "unknown external term format tag";
+
+/// Why a term could not be decoded or encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum EtfError {
+    /// The buffer ends inside the term: `needed` bytes are needed from offset `at`.
+    /// For a prefix of a valid term this is always the error, so a caller reading a
+    /// stream may wait for more bytes.
+    #[error("term truncated: {needed} byte(s) needed at offset {at}")]
+    Truncated { needed: usize, at: usize },
+    /// The first byte is not 131.
+    #[error("external term format version byte is {0}, expected 131")]
+    BadVersion(u8),
+    /// A tag we do not accept here, e.g. an atom cache reference (82).
+    #[error("{why} (tag {tag} at offset {at})")]
+    UnsupportedTag {
+        tag: u8,
+        at: usize,
+        why: &'static str,
+    },
+    /// A known tag where the format requires another kind (e.g. a pid's node not an atom).
+    #[error("expected {expected} at offset {at}, found tag {tag}")]
+    UnexpectedTag {
+        tag: u8,
+        at: usize,
+        expected: &'static str,
+    },
+    /// Nested deeper than `limit` levels.
+    #[error("term nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    /// A length, count or total over one of this module's limits.
+    #[error("{what} too large: {len} is over the limit of {limit}")]
+    TooLarge {
+        what: &'static str,
+        len: usize,
+        limit: usize,
+    },
+    /// A `BIT_BINARY_EXT` whose tail-bit count does not fit its length.
+    #[error(
+        "bit binary at offset {at}: {bits} tail bits with {len} byte(s) (need 1..=8 bits, or 0 bits and 0 bytes)"
+    )]
+    BadBits { at: usize, len: usize, bits: u8 },
+    /// A malformed value: bad UTF-8 in an atom, a NaN float, a bad sign byte...
+    #[error("invalid {what} at offset {at}: {why}")]
+    Invalid {
+        what: &'static str,
+        at: usize,
+        why: &'static str,
+    },
+    /// A `NEW_FUN_EXT` whose `Size` field disagrees with the bytes it spans.
+    #[error("NEW_FUN_EXT at offset {at} declares {declared} bytes but spans {actual}")]
+    FunSize {
+        at: usize,
+        declared: usize,
+        actual: usize,
+    },
+    /// A `COMPRESSED` term that is not valid zlib or does not inflate to one whole term
+    /// of its declared size.
+    #[error("compressed term: {0}")]
+    Compressed(String),
+    /// Some map had the same key twice (OTP refuses such terms; eetf would drop entries).
+    #[error("maps declare {declared} entries but only {distinct} have distinct keys")]
+    DuplicateMapKeys { declared: usize, distinct: usize },
+    /// [`decode_exact`] found bytes after the term.
+    #[error("{extra} trailing byte(s) after a {len}-byte term")]
+    TrailingBytes { len: usize, extra: usize },
+    /// eetf refused a term the scanner had accepted (a bug here, not in the peer).
+    #[error("eetf failed on a checked term: {0}")]
+    Decode(String),
+    /// The term cannot be encoded so that OTP would accept it.
+    #[error("cannot encode term: {0}")]
+    Encode(String),
+}
+
+/// Length in bytes of the version-prefixed (131) term at the start of `buf`, after
+/// validating it. Err(Truncated) if buf is too short.
+///
+/// For a `COMPRESSED` term this inflates it (within [`MAX_INFLATED_BYTES`]) to check it.
+pub fn term_len(buf: &[u8]) -> Result<usize, EtfError> {
+    check(buf).map(|c| c.len)
+}
+
+/// Validate then decode one 131-prefixed term from the front of `buf`; returns the term
+/// and the bytes consumed.
+pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
+    let checked = check(buf)?;
+    let src: &[u8] = match &checked.inflated {
+        Some(inflated) => inflated,
+        None => buf.get(..checked.len).ok_or(EtfError::Truncated {
+            needed: checked.len,
+            at: 0,
+        })?,
+    };
+    let rewritten;
+    let src = if checked.facts.needs_rewrite {
+        rewritten = rewrite(src)?;
+        &rewritten[..]
+    } else {
+        src
+    };
+    let term = eetf_decode(src)?;
+    if checked.facts.has_multi_entry_map {
+        let distinct = count_map_entries(&term);
+        if distinct != checked.facts.map_entries {
+            return Err(EtfError::DuplicateMapKeys {
+                declared: checked.facts.map_entries,
+                distinct,
+            });
+        }
+    }
+    Ok((term, checked.len))
+}
+
+/// Decode exactly one term filling all of `buf` (error on trailing bytes).
+pub fn decode_exact(buf: &[u8]) -> Result<Term, EtfError> {
+    let (term, len) = decode(buf)?;
+    if len != buf.len() {
+        return Err(EtfError::TrailingBytes {
+            len,
+            extra: buf.len() - len,
+        });
+    }
+    Ok(term)
+}
+
+/// Append 131 + the encoding of `term` to `out`.
+///
+/// On error `out` is left as it was.
+pub fn encode(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    let start = out.len();
+    out.push(VERSION);
+    let result = enc_term(term, out, 1);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+/// The encoding of `term`, 131 first.
+pub fn to_vec(term: &Term) -> Result<Vec<u8>, EtfError> {
+    let mut out = Vec::new();
+    encode(term, &mut out)?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Checking
+// ---------------------------------------------------------------------------
+
+/// What the scanner learnt about a term besides its length.
+#[derive(Debug, Default, Clone, Copy)]
+struct Facts {
+    /// A Latin-1 atom with a byte over 0x7F, or a `FLOAT_EXT`: eetf would misread these.
+    needs_rewrite: bool,
+    /// Sum of the declared sizes of all maps.
+    map_entries: usize,
+    /// Some map declares two or more entries (so keys could collide).
+    has_multi_entry_map: bool,
+}
+
+struct Checked {
+    /// Bytes of `buf` the term takes.
+    len: usize,
+    /// For a compressed term: 131 followed by the inflated bytes.
+    inflated: Option<Vec<u8>>,
+    facts: Facts,
+}
+
+/// Validates the term at the front of `buf` without building it.
+fn check(buf: &[u8]) -> Result<Checked, EtfError> {
+    let (&version, _) = buf
+        .split_first()
+        .ok_or(EtfError::Truncated { needed: 1, at: 0 })?;
+    if version != VERSION {
+        return Err(EtfError::BadVersion(version));
+    }
+    let &tag = buf.get(1).ok_or(EtfError::Truncated { needed: 1, at: 1 })?;
+    match tag {
+        COMPRESSED => check_compressed(buf),
+        DISTRIBUTION_HEADER => Err(EtfError::UnsupportedTag {
+            tag,
+            at: 1,
+            why: WHY_DIST_HEADER,
+        }),
+        DIST_FRAG_HEADER => Err(EtfError::UnsupportedTag {
+            tag,
+            at: 1,
+            why: WHY_FRAGMENT,
+        }),
+        _ => {
+            let mut scanner = Scanner::new(buf, false);
+            scanner.pos = 1;
+            scanner.term()?;
+            Ok(Checked {
+                len: scanner.pos,
+                inflated: None,
+                facts: scanner.facts,
+            })
+        }
+    }
+}
+
+/// `131, 80, UncompressedSize:32, zlib data`: inflates within the declared size, then
+/// checks that the inflated bytes are exactly one term.
+fn check_compressed(buf: &[u8]) -> Result<Checked, EtfError> {
+    use flate2::{Decompress, FlushDecompress, Status};
+
+    let size_field: [u8; 4] = buf
+        .get(2..6)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(EtfError::Truncated { needed: 4, at: 2 })?;
+    let declared = u32::from_be_bytes(size_field) as usize;
+    if declared > MAX_INFLATED_BYTES {
+        return Err(EtfError::TooLarge {
+            what: "declared uncompressed size",
+            len: declared,
+            limit: MAX_INFLATED_BYTES,
+        });
+    }
+    let input = buf.get(6..).unwrap_or_default();
+    // The version byte, the declared bytes, and one more to notice a stream that
+    // inflates past its declared size.
+    let cap = declared + 2;
+    let mut out: Vec<u8> = Vec::with_capacity(cap.min(64 * 1024));
+    out.push(VERSION);
+    let mut z = Decompress::new(true);
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= cap {
+                return Err(EtfError::Compressed(format!(
+                    "inflates to more than the declared {declared} bytes"
+                )));
+            }
+            out.reserve_exact(out.len().min(cap - out.len()));
+        }
+        let (in_before, out_before) = (z.total_in(), z.total_out());
+        let consumed = usize::try_from(in_before).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or_default();
+        let status = z
+            .decompress_vec(rest, &mut out, FlushDecompress::None)
+            .map_err(|e| EtfError::Compressed(format!("bad zlib data: {e}")))?;
+        if matches!(status, Status::StreamEnd) {
+            break;
+        }
+        if z.total_in() == in_before && z.total_out() == out_before {
+            if rest.is_empty() {
+                return Err(EtfError::Truncated {
+                    needed: 1,
+                    at: buf.len(),
+                });
+            }
+            return Err(EtfError::Compressed("zlib stream made no progress".into()));
+        }
+    }
+    let inflated = out.len() - 1;
+    if inflated != declared {
+        return Err(EtfError::Compressed(format!(
+            "declares {declared} uncompressed bytes but inflates to {inflated}"
+        )));
+    }
+    let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+    let len = consumed.saturating_add(6);
+    if len > MAX_TERM_BYTES {
+        return Err(EtfError::TooLarge {
+            what: "term",
+            len,
+            limit: MAX_TERM_BYTES,
+        });
+    }
+    let mut scanner = Scanner::new(&out, false);
+    scanner.pos = 1;
+    match scanner.term() {
+        Ok(()) => {}
+        Err(EtfError::Truncated { needed, at }) => {
+            return Err(EtfError::Compressed(format!(
+                "inflated data ends inside the term ({needed} byte(s) needed at offset {at})"
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    if scanner.pos != out.len() {
+        return Err(EtfError::Compressed(format!(
+            "{} byte(s) left over after the inflated term",
+            out.len() - scanner.pos
+        )));
+    }
+    let facts = scanner.facts;
+    Ok(Checked {
+        len,
+        inflated: Some(out),
+        facts,
+    })
+}
+
+/// Copies a checked term, turning Latin-1 atoms into UTF-8 ones and `FLOAT_EXT` into
+/// `NEW_FLOAT_EXT`, and fixing `NEW_FUN_EXT` sizes, so that eetf reads it right.
+fn rewrite(src: &[u8]) -> Result<Vec<u8>, EtfError> {
+    let mut scanner = Scanner::new(src, true);
+    scanner.pos = 1;
+    scanner.term()?;
+    scanner.flush_to(scanner.pos);
+    Ok(scanner.out.unwrap_or_default())
+}
+
+/// Runs eetf on a checked (and maybe rewritten) term, which must fill `src`.
+fn eetf_decode(src: &[u8]) -> Result<Term, EtfError> {
+    let mut cursor = Cursor::new(src);
+    let term = Term::decode(&mut cursor).map_err(|e| EtfError::Decode(e.to_string()))?;
+    let used = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+    if used != src.len() {
+        return Err(EtfError::Decode(format!(
+            "eetf read {used} bytes of a {}-byte term",
+            src.len()
+        )));
+    }
+    Ok(term)
+}
+
+/// Sum of the sizes of all maps in a decoded term (walked with an explicit stack).
+fn count_map_entries(term: &Term) -> usize {
+    let mut total = 0usize;
+    let mut todo = vec![term];
+    while let Some(term) = todo.pop() {
+        match term {
+            Term::Map(m) => {
+                total = total.saturating_add(m.map.len());
+                for (k, v) in &m.map {
+                    todo.push(k);
+                    todo.push(v);
+                }
+            }
+            Term::List(l) => todo.extend(&l.elements),
+            Term::ImproperList(l) => {
+                todo.extend(&l.elements);
+                todo.push(&l.last);
+            }
+            Term::Tuple(t) => todo.extend(&t.elements),
+            Term::InternalFun(f) => match &**f {
+                InternalFun::Old { free_vars, .. } | InternalFun::New { free_vars, .. } => {
+                    todo.extend(free_vars)
+                }
+            },
+            _ => {}
+        }
+    }
+    total
+}
+
+/// A container being scanned: how many terms it still holds, and for a
+/// `NEW_FUN_EXT` what to check when they are done.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    remaining: usize,
+    fun: Option<FunEnd>,
+}
+
+impl Level {
+    const EMPTY: Level = Level {
+        remaining: 0,
+        fun: None,
+    };
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FunEnd {
+    /// Offset of the tag.
+    at: usize,
+    /// Offset of the `Size` field.
+    size_at: usize,
+    declared: usize,
+    /// Where the `Size` field went in the rewritten copy.
+    patch_at: Option<usize>,
+}
+
+/// Walks one encoded term without allocating (unless `out` is set, for [`rewrite`]).
+struct Scanner<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    terms: usize,
+    facts: Facts,
+    /// The rewritten copy, in the rewriting pass only.
+    out: Option<Vec<u8>>,
+    /// `buf[..copied]` has been written to `out` (or replaced there).
+    copied: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(buf: &'a [u8], rewriting: bool) -> Self {
+        Scanner {
+            buf,
+            pos: 0,
+            terms: 0,
+            facts: Facts::default(),
+            out: rewriting.then(|| Vec::with_capacity(buf.len())),
+            copied: 0,
+        }
+    }
+
+    /// Checks that `n` more bytes are there (and within the size limit), without
+    /// consuming them.
+    fn need(&self, n: usize) -> Result<(), EtfError> {
+        let end = self.pos.saturating_add(n);
+        if end > MAX_TERM_BYTES {
+            return Err(EtfError::TooLarge {
+                what: "term",
+                len: end,
+                limit: MAX_TERM_BYTES,
+            });
+        }
+        if end > self.buf.len() {
+            return Err(EtfError::Truncated {
+                needed: n,
+                at: self.pos,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that `count` items of at least `min_size` bytes each can follow, before
+    /// anyone loops over (or allocates for) them.
+    fn need_items(&self, count: usize, min_size: usize) -> Result<(), EtfError> {
+        self.need(count.saturating_mul(min_size))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], EtfError> {
+        self.need(n)?;
+        let end = self.pos + n;
+        let bytes = self.buf.get(self.pos..end).ok_or(EtfError::Truncated {
+            needed: n,
+            at: self.pos,
+        })?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], EtfError> {
+        let at = self.pos;
+        self.take(N)?
+            .try_into()
+            .map_err(|_| EtfError::Truncated { needed: N, at })
+    }
+
+    fn u8(&mut self) -> Result<u8, EtfError> {
+        let [b] = self.array::<1>()?;
+        Ok(b)
+    }
+
+    fn u16(&mut self) -> Result<usize, EtfError> {
+        Ok(usize::from(u16::from_be_bytes(self.array()?)))
+    }
+
+    fn u32(&mut self) -> Result<usize, EtfError> {
+        let v = u32::from_be_bytes(self.array()?);
+        usize::try_from(v).map_err(|_| EtfError::TooLarge {
+            what: "length",
+            len: usize::MAX,
+            limit: MAX_TERM_BYTES,
+        })
+    }
+
+    /// In the rewriting pass, copies the input up to `upto` into the output.
+    fn flush_to(&mut self, upto: usize) {
+        if let Some(out) = self.out.as_mut() {
+            if let Some(chunk) = self.buf.get(self.copied..upto) {
+                out.extend_from_slice(chunk);
+            }
+            self.copied = upto;
+        }
+    }
+
+    /// One complete term (with everything nested in it), starting at `self.pos`.
+    ///
+    /// Iterative, with an explicit stack of open containers: in debug builds a
+    /// recursive version needs several KiB of stack per level.
+    fn term(&mut self) -> Result<(), EtfError> {
+        // stack[0] is the whole term; stack[k] the container open at level k.
+        let mut stack = [Level::EMPTY; MAX_DEPTH + 1];
+        stack[0].remaining = 1;
+        let mut top = 0;
+        loop {
+            let Some(level) = stack.get_mut(top) else {
+                return Err(EtfError::TooDeep { limit: MAX_DEPTH });
+            };
+            if level.remaining == 0 {
+                if let Some(fun) = level.fun.take() {
+                    self.end_fun(fun)?;
+                }
+                if top == 0 {
+                    return Ok(());
+                }
+                top -= 1;
+                continue;
+            }
+            level.remaining -= 1;
+            // The term about to be read is at nesting level top + 1.
+            if top >= MAX_DEPTH {
+                return Err(EtfError::TooDeep { limit: MAX_DEPTH });
+            }
+            let open = self.head()?;
+            if open.remaining > 0 || open.fun.is_some() {
+                top += 1;
+                let Some(slot) = stack.get_mut(top) else {
+                    return Err(EtfError::TooDeep { limit: MAX_DEPTH });
+                };
+                *slot = open;
+            }
+        }
+    }
+
+    /// Reads one term's tag and fixed part; for a container, says how many terms
+    /// follow inside it (which the caller then reads).
+    fn head(&mut self) -> Result<Level, EtfError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(EtfError::TooLarge {
+                what: "number of terms",
+                len: self.terms,
+                limit: MAX_TERMS,
+            });
+        }
+        let at = self.pos;
+        let tag = self.u8()?;
+        let leaf = match tag {
+            SMALL_INTEGER_EXT => self.take(1).map(drop),
+            INTEGER_EXT => self.take(4).map(drop),
+            NEW_FLOAT_EXT => {
+                let value = f64::from_be_bytes(self.array()?);
+                if value.is_finite() {
+                    Ok(())
+                } else {
+                    Err(EtfError::Invalid {
+                        what: "float",
+                        at,
+                        why: "NaN or infinity",
+                    })
+                }
+            }
+            FLOAT_EXT => self.old_float(at),
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => {
+                self.atom_body(tag, at)
+            }
+            PID_EXT | NEW_PID_EXT => self.pid_body(tag),
+            PORT_EXT => self.node_then(4 + 1),
+            NEW_PORT_EXT => self.node_then(4 + 4),
+            V4_PORT_EXT => self.node_then(8 + 4),
+            REFERENCE_EXT => self.node_then(4 + 1),
+            NEW_REFERENCE_EXT | NEWER_REFERENCE_EXT => {
+                let words = self.u16()?;
+                self.need_items(words, 4)?;
+                let creation = if tag == NEW_REFERENCE_EXT { 1 } else { 4 };
+                self.node_then(creation + 4 * words)
+            }
+            SMALL_TUPLE_EXT => {
+                let arity = usize::from(self.u8()?);
+                return self.children(arity, 1);
+            }
+            LARGE_TUPLE_EXT => {
+                let arity = self.u32()?;
+                return self.children(arity, 1);
+            }
+            NIL_EXT => Ok(()),
+            STRING_EXT => {
+                let len = self.u16()?;
+                self.take(len).map(drop)
+            }
+            LIST_EXT => {
+                let len = self.u32()?;
+                // The elements, then the tail.
+                return self.children(len.saturating_add(1), 1);
+            }
+            BINARY_EXT => {
+                let len = self.u32()?;
+                self.take(len).map(drop)
+            }
+            BIT_BINARY_EXT => {
+                let len = self.u32()?;
+                let bits = self.u8()?;
+                if (bits == 0) != (len == 0) || bits > 8 {
+                    return Err(EtfError::BadBits { at, len, bits });
+                }
+                self.take(len).map(drop)
+            }
+            SMALL_BIG_EXT => {
+                let len = usize::from(self.u8()?);
+                self.big_body(len, at)
+            }
+            LARGE_BIG_EXT => {
+                let len = self.u32()?;
+                if len > MAX_BIG_BYTES {
+                    return Err(EtfError::TooLarge {
+                        what: "big integer (bytes)",
+                        len,
+                        limit: MAX_BIG_BYTES,
+                    });
+                }
+                self.big_body(len, at)
+            }
+            MAP_EXT => {
+                let arity = self.u32()?;
+                self.need_items(arity, 2)?;
+                self.facts.map_entries = self.facts.map_entries.saturating_add(arity);
+                if arity >= 2 {
+                    self.facts.has_multi_entry_map = true;
+                }
+                return self.children(arity.saturating_mul(2), 1);
+            }
+            EXPORT_EXT => {
+                self.atom()?;
+                self.atom()?;
+                self.arity()
+            }
+            FUN_EXT => {
+                let free = self.u32()?;
+                self.need_items(free, 1)?;
+                self.pid()?;
+                self.atom()?;
+                self.fix_integer()?;
+                self.fix_integer()?;
+                return self.children(free, 1);
+            }
+            NEW_FUN_EXT => return self.new_fun(at),
+            ATOM_CACHE_REF => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_ATOM_CACHE,
+            }),
+            DISTRIBUTION_HEADER => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_DIST_HEADER,
+            }),
+            COMPRESSED => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_NESTED_COMPRESSED,
+            }),
+            _ => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_UNKNOWN,
+            }),
+        };
+        leaf.map(|()| Level::EMPTY)
+    }
+
+    /// A container holding `count` terms, each at least `min_size` bytes.
+    fn children(&self, count: usize, min_size: usize) -> Result<Level, EtfError> {
+        self.need_items(count, min_size)?;
+        Ok(Level {
+            remaining: count,
+            fun: None,
+        })
+    }
+
+    /// `FLOAT_EXT`: 31 bytes of `printf("%.20e")` text, NUL padded.
+    fn old_float(&mut self, at: usize) -> Result<(), EtfError> {
+        let text = self.take(31)?;
+        let invalid = |why| EtfError::Invalid {
+            what: "FLOAT_EXT float",
+            at,
+            why,
+        };
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        let digits = text.get(..end).unwrap_or_default();
+        if text.get(end..).unwrap_or_default().iter().any(|&b| b != 0) {
+            return Err(invalid("text after the NUL padding"));
+        }
+        let value: f64 = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| invalid("not a decimal float"))?;
+        if !value.is_finite() {
+            return Err(invalid("NaN or infinity"));
+        }
+        // eetf parses FLOAT_EXT as f32; send it the exact NEW_FLOAT_EXT instead.
+        self.facts.needs_rewrite = true;
+        if self.out.is_some() {
+            self.flush_to(at);
+            if let Some(out) = self.out.as_mut() {
+                out.push(NEW_FLOAT_EXT);
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+            self.copied = self.pos;
+        }
+        Ok(())
+    }
+
+    /// The rest of an atom whose tag (at `at`) has been read.
+    fn atom_body(&mut self, tag: u8, at: usize) -> Result<(), EtfError> {
+        let len = match tag {
+            ATOM_EXT | ATOM_UTF8_EXT => self.u16()?,
+            _ => usize::from(self.u8()?),
+        };
+        let name = self.take(len)?;
+        if matches!(tag, ATOM_EXT | SMALL_ATOM_EXT) {
+            // Latin-1: one byte per character.
+            if len > MAX_ATOM_CHARS {
+                return Err(EtfError::TooLarge {
+                    what: "atom (characters)",
+                    len,
+                    limit: MAX_ATOM_CHARS,
+                });
+            }
+            let high = name.iter().filter(|&&b| b >= 0x80).count();
+            if high > 0 {
+                // eetf would read these bytes as UTF-8: re-encode the atom.
+                self.facts.needs_rewrite = true;
+                if self.out.is_some() {
+                    self.flush_to(at);
+                    if let Some(out) = self.out.as_mut() {
+                        write_latin1_atom(name, len + high, out);
+                    }
+                    self.copied = self.pos;
+                }
+            }
+        } else {
+            let text = std::str::from_utf8(name).map_err(|_| EtfError::Invalid {
+                what: "atom",
+                at,
+                why: "not UTF-8",
+            })?;
+            let chars = text.chars().count();
+            if chars > MAX_ATOM_CHARS {
+                return Err(EtfError::TooLarge {
+                    what: "atom (characters)",
+                    len: chars,
+                    limit: MAX_ATOM_CHARS,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// An atom in a spot where only an atom may be (a pid's node, a fun's module...).
+    fn atom(&mut self) -> Result<(), EtfError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        match tag {
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => {
+                self.atom_body(tag, at)
+            }
+            ATOM_CACHE_REF => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_ATOM_CACHE,
+            }),
+            _ => Err(EtfError::UnexpectedTag {
+                tag,
+                at,
+                expected: "an atom",
+            }),
+        }
+    }
+
+    /// A node atom followed by `rest` fixed bytes (ports and references).
+    fn node_then(&mut self, rest: usize) -> Result<(), EtfError> {
+        self.atom()?;
+        self.take(rest).map(drop)
+    }
+
+    fn pid_body(&mut self, tag: u8) -> Result<(), EtfError> {
+        let creation = if tag == PID_EXT { 1 } else { 4 };
+        self.node_then(4 + 4 + creation)
+    }
+
+    fn pid(&mut self) -> Result<(), EtfError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        match tag {
+            PID_EXT | NEW_PID_EXT => self.pid_body(tag),
+            _ => Err(EtfError::UnexpectedTag {
+                tag,
+                at,
+                expected: "a pid",
+            }),
+        }
+    }
+
+    /// A 32-bit integer where eetf wants one (a fun's index and uniq).
+    fn fix_integer(&mut self) -> Result<(), EtfError> {
+        let at = self.pos;
+        match self.u8()? {
+            SMALL_INTEGER_EXT => self.take(1).map(drop),
+            INTEGER_EXT => self.take(4).map(drop),
+            tag => Err(EtfError::UnexpectedTag {
+                tag,
+                at,
+                expected: "a small integer",
+            }),
+        }
+    }
+
+    /// An export fun's arity: an integer in 0..=255.
+    fn arity(&mut self) -> Result<(), EtfError> {
+        let at = self.pos;
+        match self.u8()? {
+            SMALL_INTEGER_EXT => self.take(1).map(drop),
+            INTEGER_EXT => {
+                let value = i32::from_be_bytes(self.array()?);
+                if (0..=255).contains(&value) {
+                    Ok(())
+                } else {
+                    Err(EtfError::Invalid {
+                        what: "fun arity",
+                        at,
+                        why: "not in 0..=255",
+                    })
+                }
+            }
+            tag => Err(EtfError::UnexpectedTag {
+                tag,
+                at,
+                expected: "an arity (small integer)",
+            }),
+        }
+    }
+
+    fn big_body(&mut self, len: usize, at: usize) -> Result<(), EtfError> {
+        let sign = self.u8()?;
+        if sign > 1 {
+            return Err(EtfError::Invalid {
+                what: "big integer",
+                at,
+                why: "sign byte is not 0 or 1",
+            });
+        }
+        self.take(len).map(drop)
+    }
+
+    /// `NEW_FUN_EXT`: Size:32 (counting itself), Arity:8, Uniq:16 bytes, Index:32,
+    /// NumFree:32, Module, OldIndex, OldUniq, Pid, free variables.
+    fn new_fun(&mut self, at: usize) -> Result<Level, EtfError> {
+        let size_at = self.pos;
+        let declared = self.u32()?;
+        // In the rewriting pass, the size is written afresh once the fun is copied.
+        let mut patch_at = None;
+        if self.out.is_some() {
+            self.flush_to(size_at);
+            if let Some(out) = self.out.as_mut() {
+                patch_at = Some(out.len());
+                out.extend_from_slice(&[0; 4]);
+            }
+            self.copied = self.pos;
+        }
+        self.take(1 + 16 + 4)?;
+        let free = self.u32()?;
+        self.need_items(free, 1)?;
+        self.atom()?;
+        self.fix_integer()?;
+        self.fix_integer()?;
+        self.pid()?;
+        Ok(Level {
+            remaining: free,
+            fun: Some(FunEnd {
+                at,
+                size_at,
+                declared,
+                patch_at,
+            }),
+        })
+    }
+
+    /// After a `NEW_FUN_EXT`'s free variables: checks its `Size`, and in the rewriting
+    /// pass writes the new one.
+    fn end_fun(&mut self, fun: FunEnd) -> Result<(), EtfError> {
+        let FunEnd {
+            at,
+            size_at,
+            declared,
+            patch_at,
+        } = fun;
+        let actual = self.pos - size_at;
+        if actual != declared {
+            return Err(EtfError::FunSize {
+                at,
+                declared,
+                actual,
+            });
+        }
+        if let Some(patch_at) = patch_at {
+            self.flush_to(self.pos);
+            if let Some(out) = self.out.as_mut() {
+                let size = out.len().saturating_sub(patch_at);
+                let size = u32::try_from(size).map_err(|_| EtfError::TooLarge {
+                    what: "fun",
+                    len: size,
+                    limit: u32::MAX as usize,
+                })?;
+                if let Some(field) = out.get_mut(patch_at..patch_at + 4) {
+                    field.copy_from_slice(&size.to_be_bytes());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a Latin-1 atom name as `SMALL_ATOM_UTF8_EXT` / `ATOM_UTF8_EXT`.
+fn write_latin1_atom(name: &[u8], utf8_len: usize, out: &mut Vec<u8>) {
+    match u8::try_from(utf8_len) {
+        Ok(len) => out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, len]),
+        // At most 255 characters of at most 2 bytes: fits in 16 bits.
+        Err(_) => {
+            out.push(ATOM_UTF8_EXT);
+            out.extend_from_slice(&(utf8_len as u16).to_be_bytes());
+        }
+    }
+    for &b in name {
+        let mut utf8 = [0; 2];
+        out.extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+
+fn encode_error(msg: String) -> EtfError {
+    EtfError::Encode(msg)
+}
+
+fn len32(len: usize, what: &str) -> Result<[u8; 4], EtfError> {
+    u32::try_from(len)
+        .map(u32::to_be_bytes)
+        .map_err(|_| encode_error(format!("{what} of {len} elements does not fit 32 bits")))
+}
+
+/// What is left to write, innermost last.
+enum Work<'t> {
+    /// A term at a nesting level (the outermost term is level 1).
+    Term(&'t Term, usize),
+    /// A `NIL_EXT` closing a proper list.
+    Nil,
+    /// The end of a `NEW_FUN_EXT` whose `Size` field is at this offset.
+    FunSize(usize),
+}
+
+/// Writes `term` without recursion (an explicit stack keeps deep terms off the call
+/// stack), refusing terms nested deeper than [`MAX_DEPTH`].
+fn enc_term(term: &Term, out: &mut Vec<u8>, depth: usize) -> Result<(), EtfError> {
+    let mut work = vec![Work::Term(term, depth)];
+    while let Some(item) = work.pop() {
+        match item {
+            Work::Term(term, depth) => enc_one(term, depth, out, &mut work)?,
+            Work::Nil => out.push(NIL_EXT),
+            Work::FunSize(size_at) => {
+                let size = len32(out.len() - size_at, "fun")?;
+                if let Some(field) = out.get_mut(size_at..size_at + 4) {
+                    field.copy_from_slice(&size);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes one term's head; pushes what it contains onto `work` (last first).
+fn enc_one<'t>(
+    term: &'t Term,
+    depth: usize,
+    out: &mut Vec<u8>,
+    work: &mut Vec<Work<'t>>,
+) -> Result<(), EtfError> {
+    if depth > MAX_DEPTH {
+        return Err(EtfError::TooDeep { limit: MAX_DEPTH });
+    }
+    let inner = depth + 1;
+    match term {
+        Term::Atom(atom) => enc_atom(atom, out),
+        Term::FixInteger(i) => {
+            enc_int(i.value, out);
+            Ok(())
+        }
+        Term::BigInteger(big) => {
+            if let Ok(small) = i32::try_from(&big.value) {
+                enc_int(small, out);
+                return Ok(());
+            }
+            let negative = big.value < Default::default();
+            let (_, digits) = big.value.to_bytes_le();
+            match u8::try_from(digits.len()) {
+                Ok(n) => out.extend_from_slice(&[SMALL_BIG_EXT, n]),
+                Err(_) => {
+                    out.push(LARGE_BIG_EXT);
+                    out.extend_from_slice(&len32(digits.len(), "big integer")?);
+                }
+            }
+            out.push(u8::from(negative));
+            out.extend_from_slice(&digits);
+            Ok(())
+        }
+        Term::Float(f) => {
+            if !f.value.is_finite() {
+                return Err(encode_error(format!(
+                    "float {} is not finite; OTP has no NaN or infinity",
+                    f.value
+                )));
+            }
+            out.push(NEW_FLOAT_EXT);
+            out.extend_from_slice(&f.value.to_be_bytes());
+            Ok(())
+        }
+        Term::Pid(pid) => enc_pid(pid, out),
+        Term::Port(port) => {
+            match u32::try_from(port.id) {
+                Ok(id) => {
+                    out.push(NEW_PORT_EXT);
+                    enc_atom(&port.node, out)?;
+                    out.extend_from_slice(&id.to_be_bytes());
+                }
+                Err(_) => {
+                    out.push(V4_PORT_EXT);
+                    enc_atom(&port.node, out)?;
+                    out.extend_from_slice(&port.id.to_be_bytes());
+                }
+            }
+            out.extend_from_slice(&port.creation.to_be_bytes());
+            Ok(())
+        }
+        Term::Reference(reference) => {
+            let words = reference.id.len();
+            if words > MAX_REF_WORDS {
+                return Err(encode_error(format!(
+                    "reference of {words} words; OTP accepts at most {MAX_REF_WORDS}"
+                )));
+            }
+            out.push(NEWER_REFERENCE_EXT);
+            out.extend_from_slice(&(words as u16).to_be_bytes());
+            enc_atom(&reference.node, out)?;
+            out.extend_from_slice(&reference.creation.to_be_bytes());
+            for word in &reference.id {
+                out.extend_from_slice(&word.to_be_bytes());
+            }
+            Ok(())
+        }
+        Term::ExternalFun(fun) => {
+            out.push(EXPORT_EXT);
+            enc_atom(&fun.module, out)?;
+            enc_atom(&fun.function, out)?;
+            out.extend_from_slice(&[SMALL_INTEGER_EXT, fun.arity]);
+            Ok(())
+        }
+        Term::InternalFun(fun) => match &**fun {
+            InternalFun::Old { module, .. } => Err(encode_error(format!(
+                "old-style FUN_EXT fun (module {}); OTP 23 and later refuse it",
+                module.name
+            ))),
+            InternalFun::New {
+                module,
+                arity,
+                pid,
+                free_vars,
+                index,
+                uniq,
+                old_index,
+                old_uniq,
+            } => {
+                out.push(NEW_FUN_EXT);
+                let size_at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                out.push(*arity);
+                out.extend_from_slice(uniq);
+                out.extend_from_slice(&index.to_be_bytes());
+                out.extend_from_slice(&len32(free_vars.len(), "fun environment")?);
+                enc_atom(module, out)?;
+                enc_int(*old_index, out);
+                enc_int(*old_uniq, out);
+                enc_pid(pid, out)?;
+                work.push(Work::FunSize(size_at));
+                work.extend(free_vars.iter().rev().map(|v| Work::Term(v, inner)));
+                Ok(())
+            }
+        },
+        Term::Binary(bin) => {
+            out.push(BINARY_EXT);
+            out.extend_from_slice(&len32(bin.bytes.len(), "binary")?);
+            out.extend_from_slice(&bin.bytes);
+            Ok(())
+        }
+        Term::BitBinary(bits) => enc_bit_binary(&bits.bytes, bits.tail_bits_size, out),
+        Term::ByteList(list) => {
+            let bytes = &list.bytes;
+            if bytes.is_empty() {
+                out.push(NIL_EXT);
+            } else if let Ok(len) = u16::try_from(bytes.len()) {
+                out.push(STRING_EXT);
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(bytes);
+            } else {
+                // Too long for STRING_EXT: a plain list of small integers.
+                out.push(LIST_EXT);
+                out.extend_from_slice(&len32(bytes.len(), "list")?);
+                for &b in bytes {
+                    out.extend_from_slice(&[SMALL_INTEGER_EXT, b]);
+                }
+                out.push(NIL_EXT);
+            }
+            Ok(())
+        }
+        Term::List(list) => {
+            let elements = &list.elements;
+            if elements.is_empty() {
+                out.push(NIL_EXT);
+                return Ok(());
+            }
+            let as_byte = |t: &Term| match t {
+                Term::FixInteger(i) => u8::try_from(i.value).ok(),
+                _ => None,
+            };
+            if let Ok(len) = u16::try_from(elements.len())
+                && elements.iter().all(|t| as_byte(t).is_some())
+            {
+                // OTP sends lists of bytes as STRING_EXT.
+                out.push(STRING_EXT);
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend(elements.iter().filter_map(as_byte));
+                return Ok(());
+            }
+            out.push(LIST_EXT);
+            out.extend_from_slice(&len32(elements.len(), "list")?);
+            work.push(Work::Nil);
+            work.extend(elements.iter().rev().map(|e| Work::Term(e, inner)));
+            Ok(())
+        }
+        Term::ImproperList(list) => {
+            if list.elements.is_empty() {
+                // `[ | Tail]` with no elements is just the tail.
+                work.push(Work::Term(&list.last, depth));
+                return Ok(());
+            }
+            out.push(LIST_EXT);
+            out.extend_from_slice(&len32(list.elements.len(), "list")?);
+            work.push(Work::Term(&list.last, inner));
+            work.extend(list.elements.iter().rev().map(|e| Work::Term(e, inner)));
+            Ok(())
+        }
+        Term::Tuple(tuple) => {
+            let elements = &tuple.elements;
+            match u8::try_from(elements.len()) {
+                Ok(n) => out.extend_from_slice(&[SMALL_TUPLE_EXT, n]),
+                Err(_) => {
+                    out.push(LARGE_TUPLE_EXT);
+                    out.extend_from_slice(&len32(elements.len(), "tuple")?);
+                }
+            }
+            work.extend(elements.iter().rev().map(|e| Work::Term(e, inner)));
+            Ok(())
+        }
+        Term::Map(map) => {
+            out.push(MAP_EXT);
+            out.extend_from_slice(&len32(map.map.len(), "map")?);
+            // Popped key first, then (after the key's insides) its value.
+            for (key, value) in &map.map {
+                work.push(Work::Term(value, inner));
+                work.push(Work::Term(key, inner));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn enc_int(value: i32, out: &mut Vec<u8>) {
+    match u8::try_from(value) {
+        Ok(b) => out.extend_from_slice(&[SMALL_INTEGER_EXT, b]),
+        Err(_) => {
+            out.push(INTEGER_EXT);
+            out.extend_from_slice(&value.to_be_bytes());
+        }
+    }
+}
+
+fn enc_atom(atom: &Atom, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    let name = atom.name.as_bytes();
+    let chars = atom.name.chars().count();
+    if chars > MAX_ATOM_CHARS {
+        return Err(encode_error(format!(
+            "atom of {chars} characters; OTP allows at most {MAX_ATOM_CHARS}"
+        )));
+    }
+    match u8::try_from(name.len()) {
+        Ok(len) => out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, len]),
+        Err(_) => {
+            // At most 255 characters of at most 4 bytes: fits in 16 bits.
+            out.push(ATOM_UTF8_EXT);
+            out.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(name);
+    Ok(())
+}
+
+fn enc_pid(pid: &Pid, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    out.push(NEW_PID_EXT);
+    enc_atom(&pid.node, out)?;
+    out.extend_from_slice(&pid.id.to_be_bytes());
+    out.extend_from_slice(&pid.serial.to_be_bytes());
+    out.extend_from_slice(&pid.creation.to_be_bytes());
+    Ok(())
+}
+
+fn enc_bit_binary(bytes: &[u8], tail_bits: u8, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    let Some((&last, whole)) = bytes.split_last() else {
+        // An empty bit string; eetf's `BitBinary::from(Binary)` gives it 8 tail bits.
+        if tail_bits != 0 && tail_bits != 8 {
+            return Err(encode_error(format!(
+                "empty bit binary with {tail_bits} tail bits"
+            )));
+        }
+        out.extend_from_slice(&[BIT_BINARY_EXT, 0, 0, 0, 0, 0]);
+        return Ok(());
+    };
+    if !(1..=8).contains(&tail_bits) {
+        return Err(encode_error(format!(
+            "bit binary with {tail_bits} tail bits (must be 1..=8)"
+        )));
+    }
+    // eetf keeps the tail bits in the low end of the last byte; the wire has them
+    // in the high end.
+    if tail_bits < 8 && last >> tail_bits != 0 {
+        return Err(encode_error(format!(
+            "bit binary's last byte {last:#04x} has more than {tail_bits} bits"
+        )));
+    }
+    out.push(BIT_BINARY_EXT);
+    out.extend_from_slice(&len32(bytes.len(), "bit binary")?);
+    out.push(tail_bits);
+    out.extend_from_slice(whole);
+    out.push(((u32::from(last) << (8 - u32::from(tail_bits))) & 0xFF) as u8);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use eetf::{
+        BigInteger, Binary, BitBinary, ByteList, ExternalFun, FixInteger, Float, ImproperList,
+        List, Map, Port, Reference, Tuple,
+    };
+
+    use super::etf_vectors as v;
+    use super::*;
+
+    // Pids, refs and ports in the vectors belong to `cap@vm`, creation 0x6B02F3AF.
+    const CAP: &str = "cap@vm";
+    const CAP_CREATION: u32 = 0x6B02_F3AF;
+
+    fn atom(name: &str) -> Term {
+        Term::from(Atom::from(name))
+    }
+    fn int(value: i32) -> Term {
+        Term::from(FixInteger::from(value))
+    }
+    fn tuple(elements: Vec<Term>) -> Term {
+        Term::from(Tuple::from(elements))
+    }
+    fn list(elements: Vec<Term>) -> Term {
+        Term::from(List::from(elements))
+    }
+    fn nil() -> Term {
+        Term::from(List::nil())
+    }
+    fn bin(bytes: &[u8]) -> Term {
+        Term::from(Binary::from(bytes))
+    }
+    fn map(pairs: Vec<(Term, Term)>) -> Term {
+        Term::from(Map::from(pairs.into_iter().collect::<HashMap<_, _>>()))
+    }
+    fn float(value: f64) -> Term {
+        Term::from(Float { value })
+    }
+    fn bits(bytes: &[u8], tail_bits_size: u8) -> Term {
+        Term::from(BitBinary::from((bytes.to_vec(), tail_bits_size)))
+    }
+    /// 2^exp as a big integer.
+    fn pow2(exp: usize) -> Term {
+        Term::from(BigInteger {
+            value: BigInteger::from(1u64).value << exp,
+        })
+    }
+    fn cap_pid(id: u32) -> Pid {
+        Pid::new(CAP, id, 0, CAP_CREATION)
+    }
+
+    fn expect_ok(bytes: &[u8]) -> Term {
+        match decode_exact(bytes) {
+            Ok(term) => term,
+            Err(e) => panic!("decode failed: {e}"),
+        }
+    }
+
+    fn vector(name: &str) -> &'static [u8] {
+        v::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+            .unwrap()
+    }
+
+    /// `{a,1,<<"x">>,[1,2|3],#{k=>v},self(),make_ref(),1 bsl 100,1.5,fun erlang:node/0,<<1:3>>}`
+    fn mixed(ref_word0: u32) -> Term {
+        tuple(vec![
+            atom("a"),
+            int(1),
+            bin(b"x"),
+            Term::from(ImproperList::from((vec![int(1), int(2)], int(3)))),
+            map(vec![(atom("k"), atom("v"))]),
+            Term::from(cap_pid(9)),
+            Term::from(Reference {
+                node: Atom::from(CAP),
+                id: vec![ref_word0, 0xAAD0_0002, 0x264A_69FE],
+                creation: CAP_CREATION,
+            }),
+            pow2(100),
+            float(1.5),
+            Term::from(ExternalFun::from(("erlang", "node", 0))),
+            bits(&[1], 3),
+        ])
+    }
+
+    fn new_fun(term: &Term) -> (&str, u8, &[Term], u32, &Pid) {
+        match term {
+            Term::InternalFun(fun) => match &**fun {
+                InternalFun::New {
+                    module,
+                    arity,
+                    free_vars,
+                    index,
+                    pid,
+                    ..
+                } => (&module.name, *arity, free_vars, *index, pid),
+                other => panic!("not a new fun: {other:?}"),
+            },
+            other => panic!("not a fun: {other:?}"),
+        }
+    }
+
+    // ----- real vectors ---------------------------------------------------------
+
+    #[test]
+    fn real_vectors_decode_to_expected_terms() {
+        assert_eq!(expect_ok(v::MIXED), mixed(0x0001_40B2));
+        assert_eq!(expect_ok(v::MIXED_UTF8), mixed(0x0001_40B3));
+        assert_eq!(expect_ok(v::STRING), Term::from(ByteList::from("hello")));
+        assert_eq!(expect_ok(v::ATOM_LATIN1), atom("héllo"));
+        assert_eq!(expect_ok(v::ATOM_LATIN1_UTF8), atom("héllo"));
+        assert_eq!(expect_ok(v::ATOM_JP), atom("日本"));
+        assert_eq!(expect_ok(v::ATOM_LATIN1_255), atom(&"é".repeat(255)));
+        assert_eq!(
+            expect_ok(v::OLD_FLOATS),
+            list(vec![
+                float(0.1),
+                float(1.5),
+                float(-2.5e-300),
+                float(1.0e300)
+            ])
+        );
+        let neg_2_64 = Term::from(BigInteger {
+            value: -(BigInteger::from(1u64).value << 64usize),
+        });
+        assert_eq!(
+            expect_ok(v::INTEGERS),
+            list(vec![
+                int(0),
+                int(255),
+                int(256),
+                int(-1),
+                int(i32::MAX),
+                int(i32::MIN),
+                Term::from(BigInteger::from(2_147_483_648i64)),
+                neg_2_64,
+                pow2(3000),
+            ])
+        );
+        assert!(v::INTEGERS.contains(&LARGE_BIG_EXT));
+        assert_eq!(expect_ok(v::BIG_LIST), list((1..=1000).map(int).collect()));
+        assert_eq!(expect_ok(v::COMPRESSED_ATOMS), list(vec![atom("a"); 100]));
+        assert_eq!(
+            expect_ok(v::COMPRESSED_SEQ),
+            list((1..=2000).map(int).collect())
+        );
+        assert_eq!(expect_ok(v::COMPRESSED_ZEROS), bin(&[0; 100_000]));
+        assert_eq!(
+            expect_ok(v::PORT),
+            Term::from(Port {
+                node: Atom::from(CAP),
+                id: 0,
+                creation: CAP_CREATION
+            })
+        );
+        assert_eq!(
+            expect_ok(v::REF_UTF8),
+            Term::from(Reference {
+                node: Atom::from(CAP),
+                id: vec![0x0001_40B8, 0xAAD0_0002, 0x264A_69FE],
+                creation: CAP_CREATION,
+            })
+        );
+        assert_eq!(expect_ok(v::PID_UTF8), Term::from(cap_pid(9)));
+        assert_eq!(
+            expect_ok(v::LARGE_TUPLE),
+            tuple((1..=300).map(int).collect())
+        );
+        assert_eq!(
+            expect_ok(v::MAP_TUPLE_KEYS),
+            map(vec![
+                (tuple(vec![atom("a"), int(1)]), list(vec![atom("x")])),
+                (tuple(vec![atom("b"), int(2)]), map(vec![])),
+            ])
+        );
+        assert_eq!(
+            expect_ok(v::BIG_MAP),
+            map((1..=40).map(|i| (int(i), int(i * i))).collect())
+        );
+        assert_eq!(
+            expect_ok(v::EMPTIES),
+            tuple(vec![nil(), tuple(vec![]), bin(b""), map(vec![]), nil()])
+        );
+        assert_eq!(
+            expect_ok(v::BITS),
+            list(vec![bits(&[1], 3), bits(&[255, 7], 5), bin(&[1])])
+        );
+        let mut nested = nil();
+        for _ in 0..9 {
+            nested = list(vec![nested]);
+        }
+        assert_eq!(expect_ok(v::NESTED), nested);
+        assert_eq!(expect_ok(v::NEG_STRINGISH), list(vec![int(-1), int(2)]));
+        assert_eq!(
+            expect_ok(v::SMALL_STRING_LIST),
+            Term::from(ByteList::from(vec![1, 2, 255]))
+        );
+    }
+
+    #[test]
+    fn real_funs_decode() {
+        let f1 = expect_ok(v::COMPILED_FUN);
+        let (module, arity, free, index, pid) = new_fun(&f1);
+        assert_eq!((module, arity, free, index), ("cap", 0, &[][..], 0));
+        assert_eq!(pid, &cap_pid(9));
+
+        let f2 = expect_ok(v::COMPILED_CLOSURE);
+        let (module, arity, free, index, _) = new_fun(&f2);
+        assert_eq!((module, arity, free, index), ("cap", 1, &[int(42)][..], 1));
+
+        // A Latin-1 atom inside a fun: rewritten to UTF-8, so the fun's Size changes too.
+        let f3 = expect_ok(v::FUN_LATIN1_FREE_VAR);
+        let (module, arity, free, _, _) = new_fun(&f3);
+        assert_eq!((module, arity), ("cap", 0));
+        assert_eq!(free, &[atom(&"é".repeat(255))][..]);
+
+        // erl_eval closure from `erl -eval`: one free variable, the OTP 25 6-tuple
+        // {Line, Bindings, LocalHandler, ExternalHandler, UsedVars, Clauses}.
+        let shell = expect_ok(v::SHELL_FUN);
+        let (module, arity, free, _, _) = new_fun(&shell);
+        assert_eq!((module, arity), ("erl_eval", 0));
+        let clause = tuple(vec![
+            atom("clause"),
+            int(1),
+            nil(),
+            nil(),
+            list(vec![tuple(vec![atom("integer"), int(1), int(1)])]),
+        ]);
+        assert_eq!(
+            free,
+            &[tuple(vec![
+                int(1),
+                nil(),
+                atom("none"),
+                atom("none"),
+                map(vec![]),
+                list(vec![clause]),
+            ])][..]
+        );
+
+        // Elixir 1.14 `fn -> IO.inspect(Node.self()) end`, evaluated by erl_eval too.
+        let ex = expect_ok(v::ELIXIR_FUN);
+        let (module, arity, free, _, pid) = new_fun(&ex);
+        assert_eq!((module, arity, free.len()), ("erl_eval", 0, 1));
+        assert_eq!(pid.node.name, "capex@vm");
+        let Term::Tuple(env) = &free[0] else {
+            panic!("not a tuple: {:?}", free[0]);
+        };
+        assert_eq!(env.elements.len(), 6);
+        let clauses = env.elements[5].to_string();
+        assert!(clauses.contains("'Elixir.IO'") && clauses.contains("'Elixir.Node'"));
+    }
+
+    #[test]
+    fn term_len_matches_every_vector_and_ignores_what_follows() {
+        for (name, bytes) in v::ALL {
+            assert_eq!(term_len(bytes).unwrap(), bytes.len(), "{name}");
+            let mut longer = bytes.to_vec();
+            longer.extend_from_slice(&[131, 97, 1]);
+            let (term, len) = decode(&longer).unwrap();
+            assert_eq!(len, bytes.len(), "{name}");
+            assert_eq!(term, expect_ok(bytes), "{name}");
+            assert!(matches!(
+                decode_exact(&longer),
+                Err(EtfError::TrailingBytes { extra: 3, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn reencoded_vectors_decode_to_the_same_term() {
+        for (name, bytes) in v::ALL {
+            let term = expect_ok(bytes);
+            let ours = to_vec(&term).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(expect_ok(&ours), term, "{name}");
+        }
+    }
+
+    /// OTP 25 with `{minor_version, 2}` (UTF-8 atoms, as on the distribution) picks
+    /// the same tags as our encoder, so these come out byte for byte.
+    #[test]
+    fn reencoding_is_byte_identical_to_otp_where_otp_uses_utf8_atoms() {
+        for name in [
+            "MIXED_UTF8",
+            "PID_UTF8",
+            "REF_UTF8",
+            "ATOM_LATIN1_UTF8",
+            "ATOM_JP",
+            "EMPTIES",
+            "BITS",
+            "NEG_STRINGISH",
+            "SMALL_STRING_LIST",
+            "STRING",
+            "BIG_LIST",
+            "LARGE_TUPLE",
+            "INTEGERS",
+            "NESTED",
+        ] {
+            let bytes = vector(name);
+            assert_eq!(to_vec(&expect_ok(bytes)).unwrap(), bytes, "{name}");
+        }
+    }
+
+    /// Writes each vector and our re-encoding of it to `$ETF_DUMP_DIR` so that a real
+    /// node can check them; run with
+    /// `ETF_DUMP_DIR=/tmp/etfdump cargo test --lib etf::tests::dump -- --ignored`, then
+    /// in erl: for each NAME, `binary_to_term(Ours) =:= binary_to_term(Otp)`.
+    #[test]
+    #[ignore = "writes files for a manual check against erl"]
+    fn dump_reencoded_vectors_for_erl() {
+        let dir = std::env::var("ETF_DUMP_DIR").unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in v::ALL {
+            let ours = to_vec(&expect_ok(bytes)).unwrap();
+            std::fs::write(format!("{dir}/{name}.ours"), ours).unwrap();
+            std::fs::write(format!("{dir}/{name}.otp"), bytes).unwrap();
+        }
+        // Encoder-only cases (no OTP original): erl must accept them.
+        let mut deep = nil();
+        for _ in 0..MAX_DEPTH - 1 {
+            deep = list(vec![deep]);
+        }
+        let extras = [
+            (
+                "EXTRA_LONG_BYTELIST",
+                Term::from(ByteList::from(vec![7; 70_000])),
+            ),
+            (
+                "EXTRA_V4_PORT",
+                Term::from(Port {
+                    node: Atom::from(CAP),
+                    id: 1 << 40,
+                    creation: CAP_CREATION,
+                }),
+            ),
+            ("EXTRA_WIDE_ATOM", atom(&"日".repeat(255))),
+            (
+                "EXTRA_EMPTY_BITS",
+                Term::from(BitBinary::from(Binary::from(vec![]))),
+            ),
+            ("EXTRA_BIG_IN_I32", Term::from(BigInteger::from(-70_000))),
+            ("EXTRA_DEEP", deep),
+        ];
+        for (name, term) in extras {
+            std::fs::write(format!("{dir}/{name}.ours"), to_vec(&term).unwrap()).unwrap();
+        }
+    }
+
+    // ----- hostile input --------------------------------------------------------
+
+    #[test]
+    fn every_prefix_of_every_vector_is_truncated() {
+        for (name, bytes) in v::ALL {
+            for cut in 0..bytes.len() {
+                let prefix = &bytes[..cut];
+                match term_len(prefix) {
+                    Err(EtfError::Truncated { .. }) => {}
+                    other => panic!("{name} cut at {cut}: {other:?}"),
+                }
+                assert!(decode(prefix).is_err(), "{name} cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_u32_lengths_are_refused_before_allocating() {
+        let ff = [255, 255, 255, 255];
+        for tag in [
+            LIST_EXT,
+            LARGE_TUPLE_EXT,
+            MAP_EXT,
+            BINARY_EXT,
+            LARGE_BIG_EXT,
+            FUN_EXT,
+        ] {
+            let mut bytes = vec![131, tag];
+            bytes.extend_from_slice(&ff);
+            bytes.extend_from_slice(&[0, 97, 1, 106]);
+            let err = decode(&bytes).unwrap_err();
+            assert!(matches!(err, EtfError::TooLarge { .. }), "tag {tag}: {err}");
+        }
+        let err = decode(&[131, BIT_BINARY_EXT, 255, 255, 255, 255, 8, 0]).unwrap_err();
+        assert!(matches!(err, EtfError::TooLarge { .. }), "{err}");
+        let err = decode(&[131, COMPRESSED, 255, 255, 255, 255, 0x78, 0x9c]).unwrap_err();
+        assert!(matches!(err, EtfError::TooLarge { .. }), "{err}");
+        // 16-bit lengths past the end of the buffer are plain truncation.
+        let err = decode(&[131, STRING_EXT, 255, 255, 1]).unwrap_err();
+        assert!(matches!(err, EtfError::Truncated { .. }), "{err}");
+        let err = decode(&[131, NEWER_REFERENCE_EXT, 255, 255, 119, 1, 97]).unwrap_err();
+        assert!(matches!(err, EtfError::Truncated { .. }), "{err}");
+
+        // NEW_FUN_EXT: NumFree and Size fields of a real fun set to 0xFFFFFFFF.
+        let mut fun = v::COMPILED_FUN.to_vec();
+        fun[27..31].copy_from_slice(&ff);
+        let err = decode(&fun).unwrap_err();
+        assert!(matches!(err, EtfError::TooLarge { .. }), "{err}");
+        let mut fun = v::COMPILED_FUN.to_vec();
+        fun[2..6].copy_from_slice(&ff);
+        let err = decode(&fun).unwrap_err();
+        assert!(matches!(err, EtfError::FunSize { .. }), "{err}");
+    }
+
+    #[test]
+    fn atom_cache_refs_and_dist_headers_are_refused() {
+        for bytes in [
+            &[131, 82, 0][..],
+            &[131, 104, 2, 97, 1, 82, 3],
+            // A pid whose node is an atom cache reference.
+            &[131, 88, 82, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+        ] {
+            let err = decode(bytes).unwrap_err();
+            assert!(
+                matches!(err, EtfError::UnsupportedTag { tag: 82, .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains("DIST_HDR_ATOM_CACHE"), "{err}");
+        }
+        for bytes in [&[131, 68, 0, 0][..], &[131, 104, 1, 68, 0]] {
+            let err = decode(bytes).unwrap_err();
+            assert!(
+                matches!(err, EtfError::UnsupportedTag { tag: 68, .. }),
+                "{err}"
+            );
+        }
+        let err = decode(&[131, 69, 0, 0, 0, 0]).unwrap_err();
+        assert!(matches!(err, EtfError::UnsupportedTag { tag: 69, .. }));
+        let err = decode(&[131, 121, 0]).unwrap_err();
+        assert!(matches!(err, EtfError::UnsupportedTag { tag: 121, .. }));
+        assert!(matches!(
+            decode(&[130, 97, 1]),
+            Err(EtfError::BadVersion(130))
+        ));
+        assert!(matches!(
+            decode(&[]),
+            Err(EtfError::Truncated { needed: 1, at: 0 })
+        ));
+    }
+
+    #[test]
+    fn bit_binaries_need_one_to_eight_tail_bits() {
+        for bytes in [
+            &[131, 77, 0, 0, 0, 1, 0, 255][..],
+            &[131, 77, 0, 0, 0, 1, 9, 255],
+            &[131, 77, 0, 0, 0, 0, 3],
+        ] {
+            let err = decode(bytes).unwrap_err();
+            assert!(matches!(err, EtfError::BadBits { .. }), "{err}");
+        }
+        // OTP 25 accepts an empty bit string with 0 bits (binary_to_term gives <<>>).
+        assert_eq!(expect_ok(&[131, 77, 0, 0, 0, 0, 0]), bits(&[], 0));
+        // Junk below the tail bits is ignored, as OTP does (<<255:8>> with 3 bits is 7:3).
+        assert_eq!(expect_ok(&[131, 77, 0, 0, 0, 1, 3, 255]), bits(&[7], 3));
+    }
+
+    fn nested(open: &[u8], close: &[u8], leaf: &[u8], levels: usize) -> Vec<u8> {
+        let mut bytes = vec![131];
+        for _ in 0..levels {
+            bytes.extend_from_slice(open);
+        }
+        bytes.extend_from_slice(leaf);
+        for _ in 0..levels {
+            bytes.extend_from_slice(close);
+        }
+        bytes
+    }
+
+    /// Runs `f` on a thread with a 2 MiB stack, like a tokio worker.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn deep_nesting_is_too_deep_not_a_stack_overflow() {
+        on_small_stack(|| {
+            let shapes: [(&[u8], &[u8]); 4] = [
+                (&[LIST_EXT, 0, 0, 0, 1], &[NIL_EXT]),
+                (&[SMALL_TUPLE_EXT, 1], &[]),
+                (&[MAP_EXT, 0, 0, 0, 1, SMALL_INTEGER_EXT, 1], &[]),
+                // [ | [ | [ | ...]]]: LIST_EXT with no elements, nesting through the tail.
+                (&[LIST_EXT, 0, 0, 0, 0], &[]),
+            ];
+            for (open, close) in shapes {
+                let bytes = nested(open, close, &[NIL_EXT], 100_000);
+                let err = decode(&bytes).unwrap_err();
+                assert!(
+                    matches!(err, EtfError::TooDeep { limit: MAX_DEPTH }),
+                    "{err}"
+                );
+                assert!(term_len(&bytes).is_err());
+            }
+        });
+    }
+
+    #[test]
+    fn max_depth_terms_decode_encode_and_drop_on_a_2_mib_stack() {
+        on_small_stack(|| {
+            let shapes: [(&[u8], &[u8]); 3] = [
+                (&[LIST_EXT, 0, 0, 0, 1], &[NIL_EXT]),
+                (&[SMALL_TUPLE_EXT, 1], &[]),
+                (&[MAP_EXT, 0, 0, 0, 1, SMALL_INTEGER_EXT, 1], &[]),
+            ];
+            for (open, close) in shapes {
+                // The outermost term is level 1, the innermost leaf level MAX_DEPTH.
+                let ok = nested(open, close, &[NIL_EXT], MAX_DEPTH - 1);
+                let term = expect_ok(&ok);
+                let again = to_vec(&term).unwrap();
+                assert_eq!(expect_ok(&again), term);
+                let deeper = nested(open, close, &[NIL_EXT], MAX_DEPTH);
+                assert!(matches!(decode(&deeper), Err(EtfError::TooDeep { .. })));
+                let too_deep = list(vec![term]);
+                assert!(matches!(to_vec(&too_deep), Err(EtfError::TooDeep { .. })));
+            }
+        });
+    }
+
+    #[test]
+    fn term_count_is_bounded() {
+        let mut bytes = vec![131, LIST_EXT];
+        bytes.extend_from_slice(&(MAX_TERMS as u32).to_be_bytes());
+        bytes.resize(bytes.len() + MAX_TERMS + 1, NIL_EXT);
+        let err = term_len(&bytes).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EtfError::TooLarge {
+                    what: "number of terms",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Two fewer elements fit (checked without decoding 8 Mi terms).
+        let mut bytes = vec![131, LIST_EXT];
+        bytes.extend_from_slice(&(MAX_TERMS as u32 - 2).to_be_bytes());
+        bytes.resize(bytes.len() + MAX_TERMS - 1, NIL_EXT);
+        assert_eq!(term_len(&bytes).unwrap(), bytes.len());
+    }
+
+    #[test]
+    fn atoms_floats_bigs_pids_and_maps_are_validated() {
+        let mut long = vec![131, ATOM_EXT, 1, 0];
+        long.extend_from_slice(&[b'a'; 256]);
+        assert!(matches!(
+            decode(&long),
+            Err(EtfError::TooLarge { len: 256, .. })
+        ));
+        let mut long = vec![131, ATOM_UTF8_EXT, 1, 0];
+        long.extend_from_slice(&[b'a'; 256]);
+        assert!(matches!(
+            decode(&long),
+            Err(EtfError::TooLarge { len: 256, .. })
+        ));
+        // 255 three-byte characters is a legal atom (OTP 25 accepts it).
+        let mut wide = vec![131, ATOM_UTF8_EXT, 2, 253];
+        wide.extend_from_slice("日".repeat(255).as_bytes());
+        assert_eq!(expect_ok(&wide), atom(&"日".repeat(255)));
+        assert!(matches!(
+            decode(&[131, SMALL_ATOM_UTF8_EXT, 1, 255]),
+            Err(EtfError::Invalid { what: "atom", .. })
+        ));
+        // NaN, and FLOAT_EXT text that is not a number.
+        assert!(matches!(
+            decode(&[131, NEW_FLOAT_EXT, 127, 248, 0, 0, 0, 0, 0, 0]),
+            Err(EtfError::Invalid { .. })
+        ));
+        let mut junk = vec![131, FLOAT_EXT];
+        junk.extend_from_slice(b"1.5abc");
+        junk.resize(2 + 31, 0);
+        assert!(matches!(decode(&junk), Err(EtfError::Invalid { .. })));
+        // Big integer sign byte 2; LARGE_BIG over the limit.
+        assert!(matches!(
+            decode(&[131, SMALL_BIG_EXT, 1, 2, 5]),
+            Err(EtfError::Invalid { .. })
+        ));
+        let mut big = vec![131, LARGE_BIG_EXT];
+        big.extend_from_slice(&(MAX_BIG_BYTES as u32 + 1).to_be_bytes());
+        big.push(0);
+        big.resize(big.len() + MAX_BIG_BYTES + 1, 1);
+        assert!(matches!(decode(&big), Err(EtfError::TooLarge { .. })));
+        // A pid whose node is not an atom (OTP refuses it too).
+        assert!(matches!(
+            decode(&[131, NEW_PID_EXT, 97, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Err(EtfError::UnexpectedTag { tag: 97, .. })
+        ));
+        // Export arity out of range.
+        let mut export = vec![131, EXPORT_EXT, 119, 1, b'm', 119, 1, b'f', INTEGER_EXT];
+        export.extend_from_slice(&256i32.to_be_bytes());
+        assert!(matches!(decode(&export), Err(EtfError::Invalid { .. })));
+        // #{1 => 2, 1 => 3}: OTP's binary_to_term refuses it; eetf would keep one entry.
+        let dup = [131, MAP_EXT, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3];
+        assert!(matches!(
+            decode(&dup),
+            Err(EtfError::DuplicateMapKeys {
+                declared: 2,
+                distinct: 1
+            })
+        ));
+        // A real fun with its Size field off by one.
+        let mut fun = v::COMPILED_FUN.to_vec();
+        fun[5] += 1;
+        assert!(matches!(decode(&fun), Err(EtfError::FunSize { .. })));
+        // A compressed term anywhere but the top.
+        assert!(matches!(
+            decode(&[131, SMALL_TUPLE_EXT, 1, COMPRESSED, 0, 0, 0, 1]),
+            Err(EtfError::UnsupportedTag { tag: 80, .. })
+        ));
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    fn compressed(declared: u32, inflated: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![131, COMPRESSED];
+        bytes.extend_from_slice(&declared.to_be_bytes());
+        bytes.extend_from_slice(&zlib(inflated));
+        bytes
+    }
+
+    #[test]
+    fn compressed_terms_are_bounded_and_checked() {
+        // Declared size must be exact.
+        let body = [SMALL_TUPLE_EXT, 2, 97, 1, 97, 2];
+        assert_eq!(
+            expect_ok(&compressed(6, &body)),
+            tuple(vec![int(1), int(2)])
+        );
+        for declared in [5, 7] {
+            let err = decode(&compressed(declared, &body)).unwrap_err();
+            assert!(matches!(err, EtfError::Compressed(_)), "{err}");
+        }
+        // A bomb: 8 MiB of zeros claiming to be 1 KiB stops after 1 KiB.
+        let mut zeros = vec![BINARY_EXT];
+        zeros.extend_from_slice(&(8u32 << 20).to_be_bytes());
+        zeros.resize(5 + (8 << 20), 0);
+        let bomb = compressed(1024, &zeros);
+        assert!(bomb.len() < 64 * 1024);
+        let err = decode(&bomb).unwrap_err();
+        assert!(matches!(err, EtfError::Compressed(_)), "{err}");
+        // The inflated bytes must be exactly one term.
+        let err = decode(&compressed(4, &[97, 1, 97, 2])).unwrap_err();
+        assert!(matches!(err, EtfError::Compressed(_)), "{err}");
+        let err = decode(&compressed(4, &[104, 2, 97, 1])).unwrap_err();
+        assert!(matches!(err, EtfError::Compressed(_)), "{err}");
+        // ...and not a compressed term or a dist header again.
+        let inner = compressed(2, &[97, 1]);
+        let err = decode(&compressed(inner.len() as u32 - 1, &inner[1..])).unwrap_err();
+        assert!(
+            matches!(err, EtfError::UnsupportedTag { tag: 80, .. }),
+            "{err}"
+        );
+        // A corrupt Adler-32 checksum in a real compressed term.
+        let mut bad = v::COMPRESSED_ATOMS.to_vec();
+        *bad.last_mut().unwrap() ^= 1;
+        let err = decode(&bad).unwrap_err();
+        assert!(matches!(err, EtfError::Compressed(_)), "{err}");
+        // Over the inflated-size limit.
+        let err = decode(&compressed(MAX_INFLATED_BYTES as u32 + 1, &body)).unwrap_err();
+        assert!(matches!(err, EtfError::TooLarge { .. }), "{err}");
+    }
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Decodes hostile bytes; whatever comes out must re-encode without panicking,
+    /// and what we encode must decode again.
+    fn poke(bytes: &[u8]) {
+        let _ = term_len(bytes);
+        if let Ok((term, len)) = decode(bytes) {
+            assert!(len <= bytes.len());
+            if let Ok(again) = to_vec(&term) {
+                match decode_exact(&again) {
+                    // eetf tells apart terms that OTP (and our encoder) do not, e.g. a
+                    // STRING_EXT and a LIST_EXT of the same bytes used as two map keys.
+                    Ok(_) | Err(EtfError::DuplicateMapKeys { .. }) => {}
+                    Err(e) => panic!("our encoding of {term:?} does not decode: {e}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_garbage_never_panics() {
+        const TAGS: &[u8] = &[
+            68, 69, 70, 77, 80, 82, 88, 89, 90, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107,
+            108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120,
+        ];
+        let mut rng = Rng(0x00C0_FFEE_D15E_A5E5);
+        for _ in 0..20_000 {
+            let len = rng.below(48);
+            let mut bytes = Vec::with_capacity(len + 1);
+            if rng.below(8) != 0 {
+                bytes.push(VERSION);
+            }
+            for _ in 0..len {
+                let b = match rng.below(4) {
+                    0 | 1 => TAGS[rng.below(TAGS.len())],
+                    2 => [0, 1, 2, 3, 255][rng.below(5)],
+                    _ => rng.next() as u8,
+                };
+                bytes.push(b);
+            }
+            poke(&bytes);
+        }
+    }
+
+    #[test]
+    fn flipped_bytes_in_real_vectors_never_panic() {
+        let mut rng = Rng(0x5EED_0FF1);
+        for (_, bytes) in v::ALL {
+            let step = bytes.len() / 400 + 1;
+            let mut copy = bytes.to_vec();
+            for pos in (1..bytes.len()).step_by(step) {
+                let original = copy[pos];
+                for b in [original ^ 0x01, original ^ 0x80, 0, 255, rng.next() as u8] {
+                    copy[pos] = b;
+                    poke(&copy);
+                }
+                copy[pos] = original;
+            }
+        }
+    }
+
+    // ----- encoding ---------------------------------------------------------------
+
+    #[test]
+    fn encoder_fixes_what_eetf_gets_wrong() {
+        // [-1, 2]: eetf's encoder sends STRING_EXT [255, 2]; ours matches OTP's bytes.
+        let neg = list(vec![int(-1), int(2)]);
+        let mut eetf_bytes = Vec::new();
+        neg.encode(&mut eetf_bytes).unwrap();
+        assert_ne!(eetf_bytes, v::NEG_STRINGISH);
+        assert_eq!(to_vec(&neg).unwrap(), v::NEG_STRINGISH);
+
+        // A byte list too long for STRING_EXT's 16-bit length.
+        let long: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        let encoded = to_vec(&Term::from(ByteList::from(long.clone()))).unwrap();
+        assert_eq!(
+            expect_ok(&encoded),
+            list(long.iter().map(|&b| int(i32::from(b))).collect())
+        );
+
+        // Big integers that fit 32 bits go out as OTP would send them.
+        assert_eq!(
+            to_vec(&Term::from(BigInteger::from(5))).unwrap(),
+            [131, 97, 5]
+        );
+        assert_eq!(
+            to_vec(&Term::from(BigInteger::from(-70_000))).unwrap(),
+            to_vec(&int(-70_000)).unwrap()
+        );
+
+        // Ports with 64-bit ids use V4_PORT_EXT.
+        let port = Term::from(Port {
+            node: Atom::from(CAP),
+            id: 1 << 40,
+            creation: CAP_CREATION,
+        });
+        let encoded = to_vec(&port).unwrap();
+        assert_eq!(encoded[1], V4_PORT_EXT);
+        assert_eq!(expect_ok(&encoded), port);
+
+        // `[ | Tail]` with no elements is the tail itself.
+        let bare = Term::from(ImproperList::from((vec![], atom("x"))));
+        assert_eq!(expect_ok(&to_vec(&bare).unwrap()), atom("x"));
+
+        // An empty bit string built from an empty Binary (8 tail bits in eetf).
+        let empty = Term::from(BitBinary::from(Binary::from(vec![])));
+        assert_eq!(to_vec(&empty).unwrap(), [131, 77, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn encoder_refuses_what_otp_would_refuse() {
+        let refused = [
+            atom(&"a".repeat(256)),
+            float(f64::NAN),
+            float(f64::INFINITY),
+            bits(&[1], 0),
+            bits(&[1], 9),
+            bits(&[0xFF], 3),
+            bits(&[], 3),
+            Term::from(Reference {
+                node: Atom::from(CAP),
+                id: vec![1; 6],
+                creation: 0,
+            }),
+            Term::from(InternalFun::Old {
+                module: Atom::from("m"),
+                pid: cap_pid(1),
+                free_vars: vec![],
+                index: 0,
+                uniq: 0,
+            }),
+        ];
+        for term in refused {
+            let mut out = vec![1, 2, 3];
+            let err = encode(&tuple(vec![term.clone()]), &mut out).unwrap_err();
+            assert!(matches!(err, EtfError::Encode(_)), "{term:?}: {err}");
+            assert_eq!(out, [1, 2, 3], "output left as it was");
+        }
+        // 255 characters is fine, even at 3 bytes each.
+        let wide = atom(&"日".repeat(255));
+        assert_eq!(expect_ok(&to_vec(&wide).unwrap()), wide);
+    }
+}
