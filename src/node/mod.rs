@@ -9,12 +9,13 @@ pub mod epmd_server;
 pub mod names;
 mod peers;
 mod process;
-mod services;
+pub mod services;
 mod signals;
 mod table;
 
 pub use cookie::Cookie;
 pub use process::{Process, ReceiveError};
+pub use services::rpc::{CallContext, Class, Exception};
 
 use crate::proto::flags::DistFlags;
 use crate::terms;

@@ -1,13 +1,13 @@
 //! Rust functions callable from other nodes by `{Module, Function, Arity}`, the built-ins every node has, and exceptions.
 
-use crate::node::Node;
+use crate::node::{Node, Process, ReceiveError};
 use crate::terms;
 use eetf::{Pid, Term};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Exception classes, as in `try ... catch Class:Reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,59 @@ pub struct CallContext {
     pub group_leader: Option<Pid>,
     /// The pid the function runs as, when it runs as a process of its own.
     pub self_pid: Option<Pid>,
+    /// That process's mailbox, for functions that receive.
+    pub(crate) mailbox: Option<Arc<tokio::sync::Mutex<Process>>>,
+}
+
+impl CallContext {
+    /// A context for a call that runs outside any process (rex, direct calls).
+    pub fn detached(node: &Node, group_leader: Option<Pid>) -> Self {
+        CallContext {
+            node: node.clone(),
+            group_leader,
+            self_pid: None,
+            mailbox: None,
+        }
+    }
+
+    /// A context for a call running as process `process`.
+    pub fn in_process(process: Process, group_leader: Option<Pid>) -> Self {
+        CallContext {
+            node: process.node().clone(),
+            group_leader,
+            self_pid: Some(process.pid().clone()),
+            mailbox: Some(Arc::new(tokio::sync::Mutex::new(process))),
+        }
+    }
+
+    /// Selective receive in the calling process: the first message `pred`
+    /// accepts, waiting at most `timeout` (forever with `None`). Without a
+    /// process of its own the call never receives anything.
+    pub async fn receive_match(
+        &self,
+        pred: impl FnMut(&Term) -> bool,
+        timeout: Option<Duration>,
+    ) -> Result<Term, ReceiveError> {
+        let Some(mb) = &self.mailbox else {
+            return match timeout {
+                Some(t) => {
+                    tokio::time::sleep(t).await;
+                    Err(ReceiveError::Timeout)
+                }
+                None => std::future::pending().await,
+            };
+        };
+        let mut p = mb.lock().await;
+        match timeout {
+            Some(t) => p.receive_match_timeout(pred, t).await,
+            None => p.receive_match(pred).await,
+        }
+    }
+
+    /// This call's own pid, or an error when it has none.
+    pub fn pid(&self) -> Result<Pid, Exception> {
+        self.self_pid.clone().ok_or_else(Exception::badarg)
+    }
 }
 
 pub type RpcFuture = Pin<Box<dyn Future<Output = Result<Term, Exception>> + Send>>;
@@ -183,12 +236,8 @@ pub(crate) async fn apply_terms(
     else {
         return Err(Exception::badarg());
     };
-    let ctx = CallContext {
-        node: node.clone(),
-        group_leader,
-        self_pid: None,
-    };
-    node.apply(m, f, args, ctx).await
+    node.apply(m, f, args, CallContext::detached(node, group_leader))
+        .await
 }
 
 fn now_in(unit: &Term) -> Result<i64, Exception> {

@@ -89,16 +89,11 @@ impl Node {
             },
             move |p| async move {
                 let node = p.node().clone();
-                let ctx = CallContext {
-                    node: node.clone(),
-                    group_leader: Some(gl),
-                    self_pid: Some(p.pid().clone()),
-                };
+                let ctx = CallContext::in_process(p, Some(gl));
                 if module == "erpc" && function == "execute_call" && args.len() == 4 {
                     return erpc_execute_call(&node, ctx, &args).await;
                 }
                 let result = node.apply(&module, &function, args, ctx).await;
-                drop(p);
                 match result {
                     Ok(_) => terms::atom("normal"),
                     Err(ex) => {

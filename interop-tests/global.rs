@@ -1,0 +1,1 @@
+//! Interop tests: :global names across real Elixir nodes and ours.
