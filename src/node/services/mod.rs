@@ -1,5 +1,7 @@
 //! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
 
+pub mod io;
+pub mod io_format;
 pub(crate) mod net_kernel;
 pub(crate) mod rex;
 pub mod rpc;
@@ -12,6 +14,7 @@ pub(crate) fn start(node: &Node) {
     net_kernel::start(node);
     rex::start(node);
     rpc::register_builtins(node);
+    io::register_builtins(node);
 }
 
 /// Replies to a gen_server call: `From = {Pid, Tag}` gets `{Tag, Reply}`.

@@ -89,7 +89,8 @@ impl Node {
             },
             move |p| async move {
                 let node = p.node().clone();
-                let ctx = CallContext::in_process(p, Some(gl));
+                let me = p.pid().clone();
+                let ctx = CallContext::in_process(p, Some(gl.clone()));
                 if module == "erpc" && function == "execute_call" && args.len() == 4 {
                     return erpc_execute_call(&node, ctx, &args).await;
                 }
@@ -97,12 +98,13 @@ impl Node {
                 match result {
                     Ok(_) => terms::atom("normal"),
                     Err(ex) => {
-                        tracing::error!(
-                            "process spawned by {} running {module}:{function} exited: {}",
-                            req.from,
-                            ex.exit_reason()
+                        let reason = ex.exit_reason();
+                        tracing::info!(
+                            "process {me} spawned by {} running {module}:{function} exited: {reason}",
+                            req.from
                         );
-                        ex.exit_reason()
+                        super::io::error_report(&node, Some(&gl), &me, &reason).await;
+                        reason
                     }
                 }
             },
