@@ -1,0 +1,1 @@
+//! Interop tests: iex shell funs spawned on our node.
