@@ -1,0 +1,1 @@
+//! Interop tests: our I/O server driven by real iex.
