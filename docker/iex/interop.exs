@@ -185,13 +185,26 @@ defmodule Interop do
     send(back, {:said, marker, node()})
   end
 
-  # Print `text` through the IO server globally registered as `name`.
-  def global_io(name, text) do
-    :global.sync()
+  # Print `text` through the IO server globally registered as `name`, waiting up to
+  # `timeout_ms` for the name to appear.  (No :global.sync/0 here: it waits for every
+  # connected node's global server, and a node without one would block it for good.)
+  def global_io(name, text, timeout_ms \\ 10_000) do
+    deadline = now() + timeout_ms
+    global_io_loop(name, text, deadline)
+  end
 
+  defp global_io_loop(name, text, deadline) do
     case :global.whereis_name(name) do
-      :undefined -> {:error, :not_registered, :global.registered_names()}
-      pid -> {IO.puts(pid, text), node(pid)}
+      :undefined ->
+        if now() > deadline do
+          {:error, :not_registered, :global.registered_names()}
+        else
+          Process.sleep(200)
+          global_io_loop(name, text, deadline)
+        end
+
+      pid ->
+        {IO.puts(pid, text), node(pid)}
     end
   end
 
