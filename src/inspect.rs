@@ -539,7 +539,7 @@ fn quoted(text: &str) -> String {
 // ------------------------------------------------------------------ atoms
 
 /// Operators that print bare as atoms (`:+`) and keyword keys (`+:`).
-const LITERAL_OPERATORS: &[&str] = &[
+pub(crate) const LITERAL_OPERATORS: &[&str] = &[
     "!", "^", "+", "-", "&", "@", "*", "/", "++", "--", "+++", "---", "..", "<>", "|>", "<<<",
     ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<", ">", "<=", ">=", "==", "!=", "=~", "===", "!==",
     "&&", "&&&", "||", "|||", "=", "|", "<-", "\\\\", "**", "..//", "...", "->", "%", ".", "<<>>",
@@ -668,7 +668,7 @@ fn is_identifier_atom(name: &str) -> bool {
     true
 }
 
-fn unicode_class(c: char) -> Option<usize> {
+pub(crate) fn unicode_class(c: char) -> Option<usize> {
     let cp = c as u32;
     let i = UNI_RANGES.partition_point(|&(_, last, _)| last < cp);
     match UNI_RANGES.get(i) {
@@ -1487,10 +1487,10 @@ const UNI_COMPAT: [u64; 50] = [
 const ASCII_LETTER_CLASS: u8 = 0;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn decode_hex(hex: &str) -> Term {
+    pub(crate) fn decode_hex(hex: &str) -> Term {
         let bytes: Vec<u8> = (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
@@ -1508,7 +1508,7 @@ mod tests {
     /// `inspect(v)` over
     /// a list of values; pids, refs and ports are the script's own, on node
     /// `nonode@nohost`).
-    const VECTORS: &[(&str, &str)] = &[
+    pub(crate) const VECTORS: &[(&str, &str)] = &[
         ("837703666f6f", ":foo"),
         ("83770a77697468207370616365", ":\"with space\""),
         ("83770a456c697869722e466f6f", "Foo"),
