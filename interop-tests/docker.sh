@@ -264,8 +264,11 @@ fi
 echo "--- BEAM to BEAM across hosts"
 expect "one -> two: Node.connect" one "Interop.connect($A2)" '^true$'
 expect "two sees one in Node.list" two "$A1 in Node.list()" '^true$'
-expect "Node.spawn on two prints in the caller's group leader" one \
-    "Interop.spawn_output($A2)" "^\{:ok, $A2, true,"
+SPAWNED_RE='"spawned-[0-9]+\\n"\}$'
+expect "Node.spawn(two, IO, :puts, ...) prints in the caller's group leader" one \
+    "Interop.capture(fn m -> Node.spawn($A2, IO, :puts, [m]) end)" "^\{:ok, $A2, $SPAWNED_RE"
+expect "Node.spawn(two, shell fun) prints in the caller's group leader" one \
+    "Interop.capture(fn m -> Node.spawn($A2, fn -> IO.puts(m) end) end)" "^\{:ok, $A2, $SPAWNED_RE"
 
 echo "--- the Rust node joins"
 if [[ "$RUST_IMAGE_OK" == 1 ]]; then
@@ -307,6 +310,11 @@ if need_rust "Node.list on every node (rust visible)"; then
     if [[ $ok == 1 ]]; then pass "Node.list on every node (rust visible)"; else fail "Node.list on every node (rust visible)" "$why"; fi
 fi
 
+if need_rust "rust's own Node.list (erlang:nodes/0 via :rpc) has one and two"; then
+    expect "rust's own Node.list (erlang:nodes/0 via :rpc) has one and two" one \
+        "l = :rpc.call($AR, :erlang, :nodes, [], 5_000); is_list(l) and $A1 in l and $A2 in l or l" '^true$'
+fi
+
 if need_rust "Node.ping rust from one and two"; then
     if matches one "Node.ping($AR)" '^:pong$' && matches two "Node.ping($AR)" '^:pong$'; then
         pass "Node.ping rust from one and two"
@@ -331,6 +339,15 @@ if need_rust "registered send to echo on rust round-trips (one)"; then
 fi
 if need_rust "echo round-trips a rich term (two)"; then
     expect "echo round-trips a rich term (two)" two "Interop.echo($AR, :rich)" '^:ok$'
+fi
+
+if need_rust "Node.spawn(rust, IO, :puts, ...) prints in the caller's group leader"; then
+    expect "Node.spawn(rust, IO, :puts, ...) prints in the caller's group leader" one \
+        "Interop.capture(fn m -> Node.spawn($AR, IO, :puts, [m]) end)" "^\{:ok, $AR, $SPAWNED_RE"
+fi
+if need_rust "Node.spawn(rust, iex shell fun) prints in the caller's group leader"; then
+    expect "Node.spawn(rust, iex shell fun) prints in the caller's group leader" two \
+        "Interop.capture(fn m -> Node.spawn($AR, fn -> IO.puts(m) end) end)" "^\{:ok, $AR, $SPAWNED_RE"
 fi
 
 if need_rust "registered send to inbox on rust is printed"; then
@@ -453,6 +470,10 @@ if need_rust "hidden: two -> rust connects; rust only in :hidden on one and two"
     else
         fail "hidden: two -> rust connects; rust only in :hidden on one and two" "last: $OUT; one: $(beam one 'Interop.lists()'); two: $(beam two 'Interop.lists()')"
     fi
+fi
+if need_rust "hidden: rust's own lists (erlang:nodes/1 via :rpc): one and two hidden only"; then
+    expect "hidden: rust's own lists (erlang:nodes/1 via :rpc): one and two hidden only" one \
+        "v = :rpc.call($AR, :erlang, :nodes, [:visible], 5_000); h = :rpc.call($AR, :erlang, :nodes, [:hidden], 5_000); v == [] and is_list(h) and $A1 in h and $A2 in h or {v, h}" '^true$'
 fi
 if need_rust "hidden: echo round-trips over the hidden connection"; then
     expect "hidden: echo round-trips over the hidden connection" one "Interop.echo($AR, :rich)" '^:ok$'

@@ -159,30 +159,45 @@ defmodule Interop do
 
   def inbox(n, atom), do: send({:inbox, n}, atom) && :ok
 
-  # Node.spawn(n, ...) from a process whose group leader is a StringIO here: the
-  # spawned process's IO must come back to this (the caller's) group leader.
-  def spawn_output(n) do
+  # Run spawner.(marker) in a process whose group leader is a StringIO here, and wait
+  # until `marker` shows up in that StringIO: the process spawned elsewhere (Node.spawn
+  # with an MFA or with a shell fun) must write to the caller's group leader.
+  # Returns {:ok, node_of_spawned_pid, output} or {:error, reason, output}.
+  def capture(spawner, timeout_ms \\ 5_000) do
     {:ok, io} = StringIO.open("")
     me = self()
     marker = "spawned-#{System.unique_integer([:positive])}"
 
     spawn(fn ->
       Process.group_leader(self(), io)
-      Node.spawn(n, __MODULE__, :say, [marker, me])
+      send(me, {:spawned, marker, spawner.(marker)})
     end)
 
     receive do
-      {:said, ^marker, where} ->
-        {_, out} = StringIO.contents(io)
-        {:ok, where, out == marker <> " from #{where}\n", out}
+      {:spawned, ^marker, pid} when is_pid(pid) ->
+        wait_output(io, marker, node(pid), now() + timeout_ms)
+
+      {:spawned, ^marker, other} ->
+        {:error, {:spawn_returned, other}, ""}
     after
-      5_000 -> {:error, :timeout}
+      timeout_ms -> {:error, :spawn_timeout, ""}
     end
   end
 
-  def say(marker, back) do
-    IO.puts(marker <> " from #{node()}")
-    send(back, {:said, marker, node()})
+  defp wait_output(io, marker, where, deadline) do
+    {_, out} = StringIO.contents(io)
+
+    cond do
+      String.contains?(out, marker) ->
+        {:ok, where, out}
+
+      now() > deadline ->
+        {:error, :no_output, out}
+
+      true ->
+        Process.sleep(100)
+        wait_output(io, marker, where, deadline)
+    end
   end
 
   # Print `text` through the IO server globally registered as `name`, waiting up to
