@@ -28,7 +28,9 @@
 //!   built by hand it prints as Rust prints it.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use eetf::Term;
 
@@ -80,6 +82,7 @@ pub fn inspect_with(term: &Term, opts: &InspectOpts) -> String {
     Printer {
         opts,
         out: &mut out,
+        order: Order::default(),
     }
     .term(term, 0);
     out
@@ -100,13 +103,15 @@ pub fn node_index(node: &str, opts: &InspectOpts) -> u32 {
     1 + hash % 65535
 }
 
-struct Printer<'a> {
+struct Printer<'a, 't> {
     opts: &'a InspectOpts,
     out: &'a mut String,
+    /// Shared so each map's keys are sorted once.
+    order: Order<'t>,
 }
 
-impl Printer<'_> {
-    fn term(&mut self, term: &Term, depth: usize) {
+impl<'t> Printer<'_, 't> {
+    fn term(&mut self, term: &'t Term, depth: usize) {
         if depth >= MAX_DEPTH {
             self.out.push_str("...");
             return;
@@ -256,7 +261,7 @@ impl Printer<'_> {
         self.out.push_str(">>");
     }
 
-    fn list(&mut self, term: &Term, depth: usize) {
+    fn list(&mut self, term: &'t Term, depth: usize) {
         let view = ListView::of(term);
         if view.is_empty() {
             self.out.push_str("[]");
@@ -286,7 +291,7 @@ impl Printer<'_> {
         self.out.push(']');
     }
 
-    fn elem(&mut self, e: Elem<'_>, depth: usize) {
+    fn elem(&mut self, e: Elem<'t>, depth: usize) {
         match e {
             Elem::Term(t) => self.term(t, depth),
             Elem::Byte(b) => {
@@ -296,7 +301,7 @@ impl Printer<'_> {
     }
 
     /// `key: value` for an element already known to be `{atom, value}`.
-    fn keyword_pair(&mut self, e: Elem<'_>, depth: usize) {
+    fn keyword_pair(&mut self, e: Elem<'t>, depth: usize) {
         if let Elem::Term(Term::Tuple(t)) = e
             && let [Term::Atom(k), v] = t.elements.as_slice()
         {
@@ -308,14 +313,14 @@ impl Printer<'_> {
         self.elem(e, depth);
     }
 
-    fn map(&mut self, m: &eetf::Map, depth: usize) {
-        let entries = sorted_entries(m, 0);
+    fn map(&mut self, m: &'t eetf::Map, depth: usize) {
+        let entries = self.order.entries(m, 0);
         let keyword = entries.iter().all(|(k, _)| match k {
             Term::Atom(a) => !a.name.starts_with("Elixir."),
             _ => false,
         });
         self.out.push_str("%{");
-        self.items(entries.into_iter(), depth, |p, (k, v), d| {
+        self.items(entries.iter(), depth, |p, (k, v), d| {
             match k {
                 Term::Atom(a) if keyword => p.out.push_str(&atom_key(&a.name)),
                 _ => {
@@ -746,8 +751,9 @@ pub fn format_float(v: f64) -> String {
 ///
 /// Pids, ports, references and funs from different nodes compare by node
 /// name first; the VM's own order for those depends on internal tables.
+/// Levels nested deeper than [`MAX_DEPTH`] compare equal.
 pub fn term_cmp(a: &Term, b: &Term) -> Ordering {
-    cmp_depth(a, b, 0)
+    Order::default().cmp(a, b, 0)
 }
 
 fn rank(t: &Term) -> u8 {
@@ -767,137 +773,199 @@ fn rank(t: &Term) -> u8 {
     }
 }
 
-fn cmp_depth(a: &Term, b: &Term, depth: usize) -> Ordering {
-    if depth >= MAX_DEPTH {
-        return Ordering::Equal;
-    }
-    let (ra, rb) = (rank(a), rank(b));
-    if ra != rb {
-        return ra.cmp(&rb);
-    }
-    let d = depth + 1;
-    match (a, b) {
-        (Term::Float(x), Term::Float(y)) => {
-            x.value.partial_cmp(&y.value).unwrap_or(Ordering::Equal)
+/// Term comparison that sorts each map's entries once: comparing maps needs
+/// them in key order, and re-sorting nested maps on every comparison would
+/// take time exponential in the nesting of maps used as keys.
+#[derive(Default)]
+struct Order<'t> {
+    sorted: HashMap<*const eetf::Map, Rc<[(&'t Term, &'t Term)]>>,
+}
+
+impl<'t> Order<'t> {
+    /// `m`'s entries in key order.
+    fn entries(&mut self, m: &'t eetf::Map, depth: usize) -> Rc<[(&'t Term, &'t Term)]> {
+        let id: *const eetf::Map = m;
+        if let Some(v) = self.sorted.get(&id) {
+            return Rc::clone(v);
         }
-        (Term::Float(_), _) => Ordering::Greater,
-        (_, Term::Float(_)) => Ordering::Less,
-        (Term::FixInteger(x), Term::FixInteger(y)) => x.value.cmp(&y.value),
-        (Term::FixInteger(x), Term::BigInteger(y)) => eetf::BigInteger::from(x).value.cmp(&y.value),
-        (Term::BigInteger(x), Term::FixInteger(y)) => x.value.cmp(&eetf::BigInteger::from(y).value),
-        (Term::BigInteger(x), Term::BigInteger(y)) => x.value.cmp(&y.value),
-        (Term::Atom(x), Term::Atom(y)) => x.name.as_bytes().cmp(y.name.as_bytes()),
-        (Term::Reference(x), Term::Reference(y)) => {
-            let ids = |r: &eetf::Reference| r.id.iter().rev().copied().collect::<Vec<_>>();
-            (x.node.name.as_bytes(), ids(x), x.creation).cmp(&(
+        let mut v: Vec<(&'t Term, &'t Term)> = m.map.iter().collect();
+        v.sort_by(|a, b| self.cmp(a.0, b.0, depth));
+        let v: Rc<[(&'t Term, &'t Term)]> = v.into();
+        self.sorted.insert(id, Rc::clone(&v));
+        v
+    }
+
+    fn cmp(&mut self, a: &'t Term, b: &'t Term, depth: usize) -> Ordering {
+        if depth >= MAX_DEPTH {
+            return Ordering::Equal;
+        }
+        let (ra, rb) = (rank(a), rank(b));
+        if ra != rb {
+            return ra.cmp(&rb);
+        }
+        let d = depth + 1;
+        match (a, b) {
+            (Term::Float(x), Term::Float(y)) => {
+                x.value.partial_cmp(&y.value).unwrap_or(Ordering::Equal)
+            }
+            (Term::Float(_), _) => Ordering::Greater,
+            (_, Term::Float(_)) => Ordering::Less,
+            (Term::FixInteger(x), _) => cmp_int(i64::from(x.value), b),
+            (_, Term::FixInteger(y)) => cmp_int(i64::from(y.value), a).reverse(),
+            (Term::BigInteger(x), Term::BigInteger(y)) => x.value.cmp(&y.value),
+            (Term::Atom(x), Term::Atom(y)) => x.name.as_bytes().cmp(y.name.as_bytes()),
+            (Term::Reference(x), Term::Reference(y)) => {
+                let ids = |r: &eetf::Reference| r.id.iter().rev().copied().collect::<Vec<_>>();
+                (x.node.name.as_bytes(), ids(x), x.creation).cmp(&(
+                    y.node.name.as_bytes(),
+                    ids(y),
+                    y.creation,
+                ))
+            }
+            (Term::Port(x), Term::Port(y)) => (x.node.name.as_bytes(), x.id, x.creation).cmp(&(
                 y.node.name.as_bytes(),
-                ids(y),
+                y.id,
                 y.creation,
-            ))
-        }
-        (Term::Port(x), Term::Port(y)) => (x.node.name.as_bytes(), x.id, x.creation).cmp(&(
-            y.node.name.as_bytes(),
-            y.id,
-            y.creation,
-        )),
-        (Term::Pid(x), Term::Pid(y)) => (x.node.name.as_bytes(), x.serial, x.id, x.creation)
-            .cmp(&(y.node.name.as_bytes(), y.serial, y.id, y.creation)),
-        (Term::Tuple(x), Term::Tuple(y)) => x
-            .elements
-            .len()
-            .cmp(&y.elements.len())
-            .then_with(|| cmp_seq(&x.elements, &y.elements, d)),
-        (Term::Map(x), Term::Map(y)) => cmp_maps(x, y, d),
-        (Term::Binary(_) | Term::BitBinary(_), Term::Binary(_) | Term::BitBinary(_)) => {
-            cmp_bits(a, b)
-        }
-        (Term::ExternalFun(_) | Term::InternalFun(_), _) => cmp_funs(a, b, d),
-        _ if ra == 9 => cmp_lists(a, b, d),
-        _ => Ordering::Equal,
-    }
-}
-
-fn cmp_seq(a: &[Term], b: &[Term], depth: usize) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        let o = cmp_depth(x, y, depth);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
-fn cmp_maps(x: &eetf::Map, y: &eetf::Map, depth: usize) -> Ordering {
-    let size = x.map.len().cmp(&y.map.len());
-    if size != Ordering::Equal {
-        return size;
-    }
-    let (xs, ys) = (sorted_entries(x, depth), sorted_entries(y, depth));
-    for ((ka, _), (kb, _)) in xs.iter().zip(&ys) {
-        let o = cmp_depth(ka, kb, depth);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    for ((_, va), (_, vb)) in xs.iter().zip(&ys) {
-        let o = cmp_depth(va, vb, depth);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
-}
-
-fn sorted_entries(m: &eetf::Map, depth: usize) -> Vec<(&Term, &Term)> {
-    let mut v: Vec<(&Term, &Term)> = m.map.iter().collect();
-    v.sort_by(|a, b| cmp_depth(a.0, b.0, depth));
-    v
-}
-
-fn cmp_funs(a: &Term, b: &Term, depth: usize) -> Ordering {
-    fn key(t: &Term) -> (u8, &str, i64, i64, &[Term]) {
-        match t {
-            Term::ExternalFun(f) => (0, &f.module.name, 0, i64::from(f.arity), &[]),
-            Term::InternalFun(f) => match f.as_ref() {
-                eetf::InternalFun::New {
-                    module,
-                    old_index,
-                    old_uniq,
-                    free_vars,
-                    ..
-                } => (
-                    1,
-                    &module.name,
-                    i64::from(*old_uniq),
-                    i64::from(*old_index),
-                    free_vars,
-                ),
-                eetf::InternalFun::Old {
-                    module,
-                    index,
-                    uniq,
-                    free_vars,
-                    ..
-                } => (
-                    1,
-                    &module.name,
-                    i64::from(*uniq),
-                    i64::from(*index),
-                    free_vars,
-                ),
+            )),
+            (Term::Pid(x), Term::Pid(y)) => (x.node.name.as_bytes(), x.serial, x.id, x.creation)
+                .cmp(&(y.node.name.as_bytes(), y.serial, y.id, y.creation)),
+            (Term::Tuple(x), Term::Tuple(y)) => match x.elements.len().cmp(&y.elements.len()) {
+                Ordering::Equal => self.seq(&x.elements, &y.elements, d),
+                o => o,
             },
-            _ => (2, "", 0, 0, &[]),
+            (Term::Map(x), Term::Map(y)) => self.maps(x, y, d),
+            (Term::Binary(_) | Term::BitBinary(_), _) => cmp_bits(a, b),
+            (Term::ExternalFun(_) | Term::InternalFun(_), _) => self.funs(a, b, d),
+            _ if ra == 9 => self.lists(a, b, d),
+            _ => Ordering::Equal,
         }
     }
-    let (ka, kb) = (key(a), key(b));
-    (ka.0, ka.1.as_bytes(), ka.2, ka.3)
-        .cmp(&(kb.0, kb.1.as_bytes(), kb.2, kb.3))
-        .then_with(|| match (a, b) {
+
+    fn seq(&mut self, a: &'t [Term], b: &'t [Term], depth: usize) -> Ordering {
+        for (x, y) in a.iter().zip(b) {
+            let o = self.cmp(x, y, depth);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        a.len().cmp(&b.len())
+    }
+
+    /// By size, then keys in order, then values in key order.
+    fn maps(&mut self, x: &'t eetf::Map, y: &'t eetf::Map, depth: usize) -> Ordering {
+        let size = x.map.len().cmp(&y.map.len());
+        if size != Ordering::Equal {
+            return size;
+        }
+        let (xs, ys) = (self.entries(x, depth), self.entries(y, depth));
+        for ((ka, _), (kb, _)) in xs.iter().zip(ys.iter()) {
+            let o = self.cmp(ka, kb, depth);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        for ((_, va), (_, vb)) in xs.iter().zip(ys.iter()) {
+            let o = self.cmp(va, vb, depth);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    }
+
+    fn funs(&mut self, a: &'t Term, b: &'t Term, depth: usize) -> Ordering {
+        fn key(t: &Term) -> (u8, &str, i64, i64, &[Term]) {
+            match t {
+                Term::ExternalFun(f) => (0, &f.module.name, 0, i64::from(f.arity), &[]),
+                Term::InternalFun(f) => match f.as_ref() {
+                    eetf::InternalFun::New {
+                        module,
+                        old_index,
+                        old_uniq,
+                        free_vars,
+                        ..
+                    } => (
+                        1,
+                        &module.name,
+                        i64::from(*old_uniq),
+                        i64::from(*old_index),
+                        free_vars,
+                    ),
+                    eetf::InternalFun::Old {
+                        module,
+                        index,
+                        uniq,
+                        free_vars,
+                        ..
+                    } => (
+                        1,
+                        &module.name,
+                        i64::from(*uniq),
+                        i64::from(*index),
+                        free_vars,
+                    ),
+                },
+                _ => (2, "", 0, 0, &[]),
+            }
+        }
+        let (ka, kb) = (key(a), key(b));
+        let o = (ka.0, ka.1.as_bytes(), ka.2, ka.3).cmp(&(kb.0, kb.1.as_bytes(), kb.2, kb.3));
+        if o != Ordering::Equal {
+            return o;
+        }
+        match (a, b) {
             (Term::ExternalFun(x), Term::ExternalFun(y)) => {
                 x.function.name.as_bytes().cmp(y.function.name.as_bytes())
             }
-            _ => cmp_seq(ka.4, kb.4, depth),
-        })
+            _ => self.seq(ka.4, kb.4, depth),
+        }
+    }
+
+    fn lists(&mut self, a: &'t Term, b: &'t Term, depth: usize) -> Ordering {
+        let (va, vb) = (ListView::of(a), ListView::of(b));
+        let (mut ia, mut ib) = (va.iter(), vb.iter());
+        loop {
+            match (ia.next(), ib.next()) {
+                (Some(x), Some(y)) => {
+                    let o = match (x, y) {
+                        (Elem::Byte(x), Elem::Byte(y)) => x.cmp(&y),
+                        (Elem::Term(x), Elem::Term(y)) => self.cmp(x, y, depth),
+                        (Elem::Byte(x), Elem::Term(y)) => cmp_int(i64::from(x), y),
+                        (Elem::Term(x), Elem::Byte(y)) => cmp_int(i64::from(y), x).reverse(),
+                    };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                // What follows on each side is either more cells (a list),
+                // the improper tail, or nil.
+                (Some(_), None) => return 9.cmp(&end_rank(vb.tail)),
+                (None, Some(_)) => return end_rank(va.tail).cmp(&9),
+                (None, None) => {
+                    return match (va.tail, vb.tail) {
+                        (None, None) => Ordering::Equal,
+                        (Some(x), None) => rank(x).cmp(&8),
+                        (None, Some(y)) => 8.cmp(&rank(y)),
+                        (Some(x), Some(y)) => self.cmp(x, y, depth),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// An integer against any term (integers sort below floats and non-numbers).
+fn cmp_int(x: i64, other: &Term) -> Ordering {
+    match other {
+        Term::FixInteger(y) => x.cmp(&i64::from(y.value)),
+        Term::BigInteger(y) => eetf::BigInteger::from(x).value.cmp(&y.value),
+        _ => Ordering::Less,
+    }
+}
+
+/// The rank of what ends a list: nil, or its improper tail.
+fn end_rank(tail: Option<&Term>) -> u8 {
+    tail.map_or(8, rank)
 }
 
 /// Bit-by-bit comparison; a proper prefix sorts first.
@@ -916,63 +984,28 @@ fn cmp_bits(a: &Term, b: &Term) -> Ordering {
     if o != Ordering::Equal {
         return o;
     }
-    // Compare the remaining bits as (value, length) left-aligned sequences.
-    let rest = |bytes: &[u8], tail: Option<(u8, u8)>| -> Vec<bool> {
-        let mut v = Vec::new();
-        for &byte in &bytes[n..] {
-            v.extend((0..8).rev().map(|i| byte >> i & 1 == 1));
+    // Past the common whole bytes at most one side has whole bytes left and
+    // the other at most 7 bits, so only a few bits need comparing.
+    let bit = |bytes: &[u8], tail: Option<(u8, u8)>, i: usize| -> bool {
+        match bytes.get(n + i / 8) {
+            Some(byte) => byte >> (7 - i % 8) & 1 == 1,
+            None => tail.is_some_and(|(value, len)| {
+                let j = i - (bytes.len() - n) * 8;
+                value >> (usize::from(len) - 1 - j) & 1 == 1
+            }),
         }
-        if let Some((value, len)) = tail {
-            v.extend((0..len).rev().map(|i| value >> i & 1 == 1));
-        }
-        v
     };
-    rest(abytes, atail).cmp(&rest(bbytes, btail))
-}
-
-fn cmp_lists(a: &Term, b: &Term, depth: usize) -> Ordering {
-    let (va, vb) = (ListView::of(a), ListView::of(b));
-    let (mut ia, mut ib) = (va.iter(), vb.iter());
-    loop {
-        match (ia.next(), ib.next()) {
-            (Some(x), Some(y)) => {
-                let o = cmp_elems(x, y, depth);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            // What follows on each side is either more cells (a list), the
-            // improper tail, or nil.
-            (Some(_), None) => return 9.cmp(&end_rank(vb.tail)),
-            (None, Some(_)) => return end_rank(va.tail).cmp(&9),
-            (None, None) => {
-                return match (va.tail, vb.tail) {
-                    (None, None) => Ordering::Equal,
-                    (Some(x), None) => rank(x).cmp(&8),
-                    (None, Some(y)) => 8.cmp(&rank(y)),
-                    (Some(x), Some(y)) => cmp_depth(x, y, depth),
-                };
-            }
+    let len = |bytes: &[u8], tail: Option<(u8, u8)>| {
+        (bytes.len() - n) * 8 + tail.map_or(0, |(_, l)| usize::from(l))
+    };
+    let (la, lb) = (len(abytes, atail), len(bbytes, btail));
+    for i in 0..la.min(lb) {
+        let o = bit(abytes, atail, i).cmp(&bit(bbytes, btail, i));
+        if o != Ordering::Equal {
+            return o;
         }
     }
-}
-
-/// The rank of what ends a list: nil, or its improper tail.
-fn end_rank(tail: Option<&Term>) -> u8 {
-    tail.map_or(8, rank)
-}
-
-fn cmp_elems(a: Elem<'_>, b: Elem<'_>, depth: usize) -> Ordering {
-    match (a, b) {
-        (Elem::Byte(x), Elem::Byte(y)) => x.cmp(&y),
-        (Elem::Term(x), Elem::Term(y)) => cmp_depth(x, y, depth),
-        (Elem::Byte(x), Elem::Term(y)) => {
-            cmp_depth(&Term::FixInteger(i32::from(x).into()), y, depth)
-        }
-        (Elem::Term(x), Elem::Byte(y)) => {
-            cmp_depth(x, &Term::FixInteger(i32::from(y).into()), depth)
-        }
-    }
+    la.cmp(&lb)
 }
 
 // ------------------------------------------------------ Unicode atom tables
