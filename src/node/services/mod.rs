@@ -1,5 +1,6 @@
 //! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
 
+pub(crate) mod eval;
 pub mod io;
 pub mod io_format;
 pub(crate) mod net_kernel;
@@ -15,6 +16,7 @@ pub(crate) fn start(node: &Node) {
     rex::start(node);
     rpc::register_builtins(node);
     io::register_builtins(node);
+    eval::register(node);
 }
 
 /// Replies to a gen_server call: `From = {Pid, Tag}` gets `{Tag, Reply}`.
