@@ -1,6 +1,7 @@
 //! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
 
 pub(crate) mod eval;
+pub mod global;
 pub mod io;
 pub mod io_format;
 pub(crate) mod net_kernel;
@@ -14,6 +15,7 @@ use super::Node;
 pub(crate) fn start(node: &Node) {
     net_kernel::start(node);
     rex::start(node);
+    global::start(node);
     rpc::register_builtins(node);
     io::register_builtins(node);
     eval::register(node);
