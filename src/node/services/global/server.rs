@@ -43,6 +43,12 @@ pub(super) enum Cmd {
         name: Term,
         from: Term,
     },
+    /// Another look at a name whose monitor saw noconnection before its node
+    /// was ever up here.
+    Remonitor {
+        name: Term,
+        mref: Reference,
+    },
 }
 
 enum WaitLock {
@@ -98,6 +104,9 @@ enum Origin<'a> {
     Pid(&'a Pid),
     Exchange(&'a Term),
 }
+
+/// How long `sync_others` keeps trying to reach a node it was told about.
+const SYNC_OTHER_PATIENCE: Duration = Duration::from_secs(7);
 
 /// How long a lost_connection report is remembered (OTP: one hour).
 const LOST_CONNECTION_TTL: Duration = Duration::from_secs(3600);
@@ -429,6 +438,7 @@ impl Server {
                 self.handle_nodedown(&node, NodeDown::Disconnected);
             }
             Cmd::WhereisAgain { name, from } => self.do_whereis(name, from),
+            Cmd::Remonitor { name, mref } => self.remonitor(&name, &mref),
         }
     }
 
@@ -605,8 +615,11 @@ impl Server {
                 self.node
                     .send(&from, terms::tuple(vec![reference, terms::atom("ok")]));
             }
-            Incoming::Down { reference } => {
+            Incoming::Down { reference, reason } => {
                 self.delete_lock_by_ref(&reference);
+                if terms::is_atom(&reason, "noconnection") && self.defer_name_down(&reference) {
+                    return;
+                }
                 self.del_name_by_ref(&reference);
             }
         }
@@ -887,7 +900,24 @@ impl Server {
                 n.clone(),
             );
             tokio::spawn(async move {
-                match node.connect(&n).await {
+                // A dial can lose a simultaneous connect (status nok) while the
+                // peer's own connection to us is coming up: give it time.
+                let deadline = tokio::time::Instant::now() + SYNC_OTHER_PATIENCE;
+                let connected = loop {
+                    match node.connect(&n).await {
+                        Ok(()) => break Ok(()),
+                        Err(e) => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            if node.nodes().contains(&n) {
+                                break Ok(());
+                            }
+                            if tokio::time::Instant::now() >= deadline {
+                                break Err(e);
+                            }
+                        }
+                    }
+                };
+                match connected {
                     Ok(()) => {
                         let ctl = Control::RegSend {
                             from: me,
@@ -1149,6 +1179,54 @@ impl Server {
             if !busy {
                 self.node.unlink(&self.me, &x.pid);
             }
+        }
+    }
+
+    /// A monitor on a registered process got noconnection although its node
+    /// was never up here: our dial lost a simultaneous connect while the
+    /// node's own connection to us is still coming (OTP never reports that as
+    /// a node-down). Look again once the node is up, or give up after a while.
+    fn defer_name_down(&mut self, mref: &Reference) -> bool {
+        let entry = {
+            let t = lock(&self.tables);
+            t.names
+                .iter()
+                .find(|e| &e.mref == mref)
+                .map(|e| e.entry.clone())
+        };
+        let Some(e) = entry else {
+            return false;
+        };
+        let peer = e.pid.node.name.clone();
+        if self.node.is_local(&e.pid) || self.visible.contains(&peer) {
+            return false;
+        }
+        let (node, cmd, mref) = (self.node.clone(), self.cmd.clone(), mref.clone());
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + SYNC_OTHER_PATIENCE;
+            while !node.nodes().contains(&peer) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = cmd.send(Cmd::Remonitor { name: e.name, mref });
+        });
+        true
+    }
+
+    fn remonitor(&mut self, name: &Term, old: &Reference) {
+        let pid = match lock(&self.tables).name(name) {
+            Some(e) if &e.mref == old => e.entry.pid.clone(),
+            _ => return,
+        };
+        if !self.node.nodes().contains(&pid.node.name) {
+            self.delete_global_name(name);
+            return;
+        }
+        let mref = self
+            .node
+            .monitor(&self.me, PidOrName::Pid(pid.clone()), None);
+        let mut t = lock(&self.tables);
+        if let Some(e) = t.names.iter_mut().find(|e| &e.mref == old) {
+            e.mref = mref;
         }
     }
 

@@ -175,6 +175,7 @@ pub(super) enum Incoming {
     },
     Down {
         reference: Reference,
+        reason: Term,
     },
     Exit,
 }
@@ -419,9 +420,10 @@ pub(super) fn parse(msg: &Term) -> Result<Incoming, WireError> {
             from: pid(from, "prepare_shutdown pid")?,
             reference: reference.clone(),
         },
-        ("DOWN", [r, _process, _obj, _reason]) => match r {
+        ("DOWN", [r, _process, _obj, reason]) => match r {
             Term::Reference(r) => Incoming::Down {
                 reference: (**r).clone(),
+                reason: reason.clone(),
             },
             _ => return Err(bad("DOWN", msg)),
         },
