@@ -74,6 +74,7 @@ mod bits;
 mod forms;
 mod interp;
 mod pattern;
+mod stack;
 mod value;
 
 #[cfg(test)]
@@ -89,12 +90,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// How deep expressions (and non-tail fun calls) may nest.
-pub(crate) const MAX_DEPTH: usize = 200;
+pub(crate) const MAX_DEPTH: usize = 1000;
 
 /// Calls `fun` with `args` as the process of `ctx`: interprets `erl_eval`
 /// funs, dispatches external funs (`&Mod.fun/arity`) to registered functions.
 pub async fn apply_fun(ctx: CallContext, fun: &Term, args: Vec<Term>) -> Result<Term, Exception> {
-    interp::Interp::new(ctx).call_fun(fun, args, 0).await
+    let interp = interp::Interp::new(ctx);
+    stack::Rooted::new(interp.call_fun(fun, args, 0)).await
 }
 
 fn exception_struct(module: &str, arg: &Term) -> Result<Term, Exception> {

@@ -1,10 +1,10 @@
 //! The shell-fun interpreter proper: expressions, clauses, receive, calls and funs, evaluated as the calling Rust process.
 
-use super::MAX_DEPTH;
 use super::bits;
 use super::forms::{Context, error_atom, error_with, form, forms_list, tag_of, unsupported};
 use super::pattern::{Env, badmatch, literal, match_clause, match_pattern};
 use super::value::{self, Pure, as_bool, make_list, proper};
+use super::{MAX_DEPTH, stack};
 use crate::node::ReceiveError;
 use crate::node::services::rpc::{CallContext, Class, Exception};
 use crate::terms;
@@ -14,7 +14,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Exception>> + Send + 'a>>;
+pub(super) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Exception>> + Send + 'a>>;
+
+/// A value the interpreter built, once its nesting is checked.
+fn built(v: Term) -> Result<Flow, Exception> {
+    value::check_depth(&v)?;
+    Ok(Flow::Value(v))
+}
+
+fn ready<'a, T: Send + 'a>(r: Result<T, Exception>) -> BoxFut<'a, T> {
+    Box::pin(std::future::ready(r))
+}
 
 /// What evaluating an expression in tail position gives: a value, or a call
 /// of an interpreted fun still to make (so loops written as tail-recursive
@@ -113,7 +123,7 @@ impl Interp {
         depth: usize,
     ) -> BoxFut<'a, Term> {
         Box::pin(async move {
-            if depth > MAX_DEPTH {
+            if depth > MAX_DEPTH || stack::exhausted() {
                 return Err(super::forms::unsupported_at("nesting", None, Context::Expr));
             }
             let mut fun = fun.clone();
@@ -245,7 +255,9 @@ impl Interp {
                     ("make_ref", []) => return Ok(terms::reference(&self.ctx.node.make_ref())),
                     _ => {
                         if let Some(r) = value::bif(f, &args, &self.pure) {
-                            return r;
+                            let v = r?;
+                            value::check_depth(&v)?;
+                            return Ok(v);
                         }
                     }
                 }
@@ -303,6 +315,8 @@ impl Interp {
         Ok(out)
     }
 
+    /// Dispatches one expression to its handler. Kept free of `async` state
+    /// of its own (and each handler small) so deep nesting costs little stack.
     fn expr_t<'a>(
         &'a self,
         e: &'a Term,
@@ -310,138 +324,208 @@ impl Interp {
         depth: usize,
         tail: bool,
     ) -> BoxFut<'a, Flow> {
-        Box::pin(async move {
-            if depth > MAX_DEPTH {
-                return Err(unsupported("nesting", e, Context::Expr));
+        if depth > MAX_DEPTH || stack::exhausted() {
+            return ready(Err(unsupported("nesting", e, Context::Expr)));
+        }
+        let d = depth + 1;
+        let Some((tag, rest)) = form(e) else {
+            return ready(Err(unsupported("term", e, Context::Expr)));
+        };
+        if let Some(lit) = literal(tag, rest) {
+            return ready(Ok(Flow::Value(lit)));
+        }
+        let bad = || unsupported(tag, e, Context::Expr);
+        match (tag, rest) {
+            ("var", [_, name]) => ready(match terms::as_atom(name) {
+                Some(name) => env
+                    .get(name)
+                    .cloned()
+                    .map(Flow::Value)
+                    .ok_or_else(|| error_with("unbound", terms::atom(name))),
+                None => Err(bad()),
+            }),
+            ("cons", _) => Box::pin(self.cons(e, env, d)),
+            ("tuple", [_, es]) => {
+                Box::pin(async move { built(terms::tuple(self.values(es, env, d, e).await?)) })
             }
-            let d = depth + 1;
-            let Some((tag, rest)) = form(e) else {
-                return Err(unsupported("term", e, Context::Expr));
-            };
-            if let Some(lit) = literal(tag, rest) {
-                return Ok(Flow::Value(lit));
+            ("map", [_, fields]) => Box::pin(self.map_new(None, fields, env, d, e)),
+            ("map", [_, base, fields]) => Box::pin(self.map_new(Some(base), fields, env, d, e)),
+            ("bin", [_, elems]) => Box::pin(self.bin(elems, env, d, e)),
+            ("block", [_, es]) => match forms_list(es) {
+                Some(es) => self.body(es, env, d, tail),
+                None => ready(Err(bad())),
+            },
+            ("match", [_, p, rhs]) => Box::pin(self.match_expr(p, rhs, env, d)),
+            ("op", [_, op, a]) => match terms::as_atom(op) {
+                Some(op) => Box::pin(self.unary_op(op, a, env, d, e)),
+                None => ready(Err(bad())),
+            },
+            ("op", [_, op, a, b]) => match terms::as_atom(op) {
+                Some(op) => Box::pin(self.binary_op(op, a, b, env, d, tail, e)),
+                None => ready(Err(bad())),
+            },
+            ("case", [_, scrutinee, clauses]) => match forms_list(clauses) {
+                Some(cs) => Box::pin(self.case(scrutinee, cs, env, d, tail)),
+                None => ready(Err(bad())),
+            },
+            ("if", [_, clauses]) => match forms_list(clauses) {
+                Some(cs) => Box::pin(self.if_expr(cs, env, d, tail)),
+                None => ready(Err(bad())),
+            },
+            ("receive", [_, clauses]) => match forms_list(clauses) {
+                Some(cs) => Box::pin(self.receive(cs, None, env, d, tail)),
+                None => ready(Err(bad())),
+            },
+            ("receive", [_, clauses, after, after_body]) => {
+                match (forms_list(clauses), forms_list(after_body)) {
+                    (Some(cs), Some(ab)) => {
+                        Box::pin(self.receive(cs, Some((after, ab)), env, d, tail))
+                    }
+                    _ => ready(Err(bad())),
+                }
             }
-            let bad = || unsupported(tag, e, Context::Expr);
-            let v = match (tag, rest) {
-                ("var", [_, name]) => {
-                    let name = terms::as_atom(name).ok_or_else(bad)?;
-                    env.get(name)
-                        .cloned()
-                        .ok_or_else(|| error_with("unbound", terms::atom(name)))?
-                }
-                ("cons", _) => {
-                    let mut heads = Vec::new();
-                    let mut cur = e;
-                    while let Some(("cons", rest)) = form(cur) {
-                        let [_, h, t] = rest else {
-                            return Err(unsupported("cons", cur, Context::Expr));
-                        };
-                        heads.push(self.expr(h, env, d).await?);
-                        cur = t;
-                    }
-                    let tail_v = self.expr(cur, env, d).await?;
-                    make_list(heads, tail_v)?
-                }
-                ("tuple", [_, es]) => terms::tuple(self.values(es, env, d, e).await?),
-                ("map", [_, fields]) => {
-                    let mut m = eetf::Map::from(HashMap::<Term, Term>::new());
-                    self.map_fields(&mut m, fields, env, d, e).await?;
-                    Term::Map(m)
-                }
-                ("map", [_, base, fields]) => match self.expr(base, env, d).await? {
-                    Term::Map(mut m) => {
-                        self.map_fields(&mut m, fields, env, d, e).await?;
-                        Term::Map(m)
-                    }
-                    other => return Err(error_with("badmap", other)),
-                },
-                ("bin", [_, elems]) => self.bin(elems, env, d, e).await?,
-                ("block", [_, es]) => {
-                    let es = forms_list(es).ok_or_else(bad)?;
-                    return self.body(es, env, d, tail).await;
-                }
-                ("match", [_, p, rhs]) => {
-                    let v = self.expr(rhs, env, d).await?;
-                    let mut e2 = env.clone();
-                    if !match_pattern(p, &v, &mut e2, &self.pure, d)? {
-                        return Err(badmatch(v));
-                    }
-                    *env = e2;
-                    v
-                }
-                ("op", [_, op, a]) => {
-                    let op = terms::as_atom(op).ok_or_else(bad)?;
-                    let a = self.expr(a, env, d).await?;
-                    value::eval_unary(op, &a).ok_or_else(bad)??
-                }
-                ("op", [_, op, a, b]) => {
-                    let op = terms::as_atom(op).ok_or_else(bad)?;
-                    match op {
-                        "andalso" | "orelse" => {
-                            let l = self.expr(a, env, d).await?;
-                            match as_bool(&l) {
-                                Some(x) if x == (op == "orelse") => l,
-                                Some(_) => return self.expr_t(b, env, d, tail).await,
-                                None => return Err(error_with("badarg", l)),
-                            }
-                        }
-                        "!" => {
-                            let to = self.expr(a, env, d).await?;
-                            let msg = self.expr(b, env, d).await?;
-                            send(&self.ctx, &to, msg).await?
-                        }
-                        _ => {
-                            let x = self.expr(a, env, d).await?;
-                            let y = self.expr(b, env, d).await?;
-                            value::eval_binary(op, &x, &y).ok_or_else(bad)??
-                        }
-                    }
-                }
-                ("case", [_, scrutinee, clauses]) => {
-                    let v = self.expr(scrutinee, env, d).await?;
-                    let clauses = forms_list(clauses).ok_or_else(bad)?;
-                    for c in clauses {
-                        if let Some((new_env, body)) =
-                            match_clause(c, std::slice::from_ref(&v), env, &self.pure, d)?
-                        {
-                            *env = new_env;
-                            return self.body(body, env, d, tail).await;
-                        }
-                    }
-                    return Err(error_with("case_clause", v));
-                }
-                ("if", [_, clauses]) => {
-                    let clauses = forms_list(clauses).ok_or_else(bad)?;
-                    for c in clauses {
-                        if let Some((new_env, body)) = match_clause(c, &[], env, &self.pure, d)? {
-                            *env = new_env;
-                            return self.body(body, env, d, tail).await;
-                        }
-                    }
-                    return Err(error_atom("if_clause"));
-                }
-                ("receive", [_, clauses]) => {
-                    let clauses = forms_list(clauses).ok_or_else(bad)?;
-                    return self.receive(clauses, None, env, d, tail).await;
-                }
-                ("receive", [_, clauses, after, after_body]) => {
-                    let (Some(clauses), Some(after_body)) =
-                        (forms_list(clauses), forms_list(after_body))
-                    else {
-                        return Err(bad());
-                    };
-                    return self
-                        .receive(clauses, Some((after, after_body)), env, d, tail)
-                        .await;
-                }
-                ("call", [_, target, args]) => {
-                    return self.call(target, args, env, d, tail, e).await;
-                }
-                ("fun", [anno, spec]) => self.make_fun(anno, spec, env, d, e).await?,
-                _ => return Err(bad()),
+            ("call", [_, target, args]) => Box::pin(self.call(target, args, env, d, tail, e)),
+            ("fun", [anno, spec]) => {
+                Box::pin(async move { built(self.make_fun(anno, spec, env, d, e).await?) })
+            }
+            _ => ready(Err(bad())),
+        }
+    }
+
+    async fn cons(&self, e: &Term, env: &mut Env, d: usize) -> Result<Flow, Exception> {
+        let mut heads = Vec::new();
+        let mut cur = e;
+        while let Some(("cons", rest)) = form(cur) {
+            let [_, h, t] = rest else {
+                return Err(unsupported("cons", cur, Context::Expr));
             };
-            Ok(Flow::Value(v))
-        })
+            heads.push(self.expr(h, env, d).await?);
+            cur = t;
+        }
+        let tail_v = self.expr(cur, env, d).await?;
+        built(make_list(heads, tail_v)?)
+    }
+
+    async fn map_new(
+        &self,
+        base: Option<&Term>,
+        fields: &Term,
+        env: &mut Env,
+        d: usize,
+        e: &Term,
+    ) -> Result<Flow, Exception> {
+        let mut m = match base {
+            None => eetf::Map::from(HashMap::<Term, Term>::new()),
+            Some(b) => match self.expr(b, env, d).await? {
+                Term::Map(m) => m,
+                other => return Err(error_with("badmap", other)),
+            },
+        };
+        self.map_fields(&mut m, fields, env, d, e).await?;
+        built(Term::Map(m))
+    }
+
+    async fn match_expr(
+        &self,
+        p: &Term,
+        rhs: &Term,
+        env: &mut Env,
+        d: usize,
+    ) -> Result<Flow, Exception> {
+        let v = self.expr(rhs, env, d).await?;
+        let mut e2 = env.clone();
+        if !match_pattern(p, &v, &mut e2, &self.pure, d)? {
+            return Err(badmatch(v));
+        }
+        *env = e2;
+        Ok(Flow::Value(v))
+    }
+
+    async fn unary_op(
+        &self,
+        op: &str,
+        a: &Term,
+        env: &mut Env,
+        d: usize,
+        e: &Term,
+    ) -> Result<Flow, Exception> {
+        let a = self.expr(a, env, d).await?;
+        match value::eval_unary(op, &a) {
+            Some(r) => r.map(Flow::Value),
+            None => Err(unsupported("op", e, Context::Expr)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn binary_op(
+        &self,
+        op: &str,
+        a: &Term,
+        b: &Term,
+        env: &mut Env,
+        d: usize,
+        tail: bool,
+        e: &Term,
+    ) -> Result<Flow, Exception> {
+        match op {
+            "andalso" | "orelse" => {
+                let l = self.expr(a, env, d).await?;
+                match as_bool(&l) {
+                    Some(x) if x == (op == "orelse") => Ok(Flow::Value(l)),
+                    Some(_) => self.expr_t(b, env, d, tail).await,
+                    None => Err(error_with("badarg", l)),
+                }
+            }
+            "!" => {
+                let to = self.expr(a, env, d).await?;
+                let msg = self.expr(b, env, d).await?;
+                send(&self.ctx, &to, msg).await.map(Flow::Value)
+            }
+            _ => {
+                let x = self.expr(a, env, d).await?;
+                let y = self.expr(b, env, d).await?;
+                match value::eval_binary(op, &x, &y) {
+                    Some(r) => r.map(Flow::Value),
+                    None => Err(unsupported("op", e, Context::Expr)),
+                }
+            }
+        }
+    }
+
+    async fn case(
+        &self,
+        scrutinee: &Term,
+        clauses: &[Term],
+        env: &mut Env,
+        d: usize,
+        tail: bool,
+    ) -> Result<Flow, Exception> {
+        let v = self.expr(scrutinee, env, d).await?;
+        for c in clauses {
+            if let Some((new_env, body)) =
+                match_clause(c, std::slice::from_ref(&v), env, &self.pure, d)?
+            {
+                *env = new_env;
+                return self.body(body, env, d, tail).await;
+            }
+        }
+        Err(error_with("case_clause", v))
+    }
+
+    async fn if_expr(
+        &self,
+        clauses: &[Term],
+        env: &mut Env,
+        d: usize,
+        tail: bool,
+    ) -> Result<Flow, Exception> {
+        for c in clauses {
+            if let Some((new_env, body)) = match_clause(c, &[], env, &self.pure, d)? {
+                *env = new_env;
+                return self.body(body, env, d, tail).await;
+            }
+        }
+        Err(error_atom("if_clause"))
     }
 
     async fn call(
@@ -511,7 +595,7 @@ impl Interp {
         env: &mut Env,
         d: usize,
         at: &Term,
-    ) -> Result<Term, Exception> {
+    ) -> Result<Flow, Exception> {
         let elems = forms_list(elems).ok_or_else(|| unsupported("bin", at, Context::Expr))?;
         let mut buf = bits::BitBuf::default();
         for el in elems {
@@ -534,7 +618,7 @@ impl Interp {
                 (None, None) => {}
             }
         }
-        Ok(buf.into_term())
+        Ok(Flow::Value(buf.into_term()))
     }
 
     async fn make_fun(

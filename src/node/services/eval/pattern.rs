@@ -1,9 +1,9 @@
 //! Pattern matching and guard evaluation for the shell-fun interpreter (synchronous, so `receive` can test messages in place).
 
-use super::MAX_DEPTH;
 use super::bits;
 use super::forms::{Context, error_with, form, forms_list, unsupported};
 use super::value::{self, Pure, as_bool, exact_eq, list_parts, make_list, map_get};
+use super::{MAX_DEPTH, stack};
 use crate::node::services::rpc::Exception;
 use crate::terms;
 use eetf::Term;
@@ -58,7 +58,7 @@ pub(super) fn match_pattern(
     pure: &Pure,
     depth: usize,
 ) -> Result<bool, Exception> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || stack::exhausted() {
         return Err(too_deep(p, Context::Pattern));
     }
     let d = depth + 1;
@@ -261,7 +261,7 @@ pub(super) fn guard_expr(
     pure: &Pure,
     depth: usize,
 ) -> Result<Term, GuardError> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || stack::exhausted() {
         return Err(GuardError::Unsupported(too_deep(e, Context::Guard)));
     }
     let d = depth + 1;

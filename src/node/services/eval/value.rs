@@ -22,6 +22,69 @@ pub(super) struct Pure {
     pub self_pid: Option<Pid>,
 }
 
+/// Deepest nesting a value built by the interpreter may have: what the
+/// wire allows, and shallow enough for the recursive clone/drop of terms.
+pub(super) const MAX_TERM_DEPTH: usize = crate::proto::etf::MAX_DEPTH;
+
+/// Refuses (`system_limit`) a value nested deeper than [`MAX_TERM_DEPTH`]
+/// (walked with an explicit stack).
+pub(super) fn check_depth(t: &Term) -> Result<(), Exception> {
+    let mut stack: Vec<(&Term, usize)> = vec![(t, 1)];
+    while let Some((t, d)) = stack.pop() {
+        if d > MAX_TERM_DEPTH {
+            return Err(error_atom("system_limit"));
+        }
+        match t {
+            Term::Tuple(x) => stack.extend(
+                x.elements
+                    .iter()
+                    .filter(|e| compound(e))
+                    .map(|e| (e, d + 1)),
+            ),
+            Term::List(l) => stack.extend(
+                l.elements
+                    .iter()
+                    .filter(|e| compound(e))
+                    .map(|e| (e, d + 1)),
+            ),
+            Term::ImproperList(l) => {
+                stack.extend(
+                    l.elements
+                        .iter()
+                        .filter(|e| compound(e))
+                        .map(|e| (e, d + 1)),
+                );
+                stack.push((&l.last, d + 1));
+            }
+            Term::Map(m) => {
+                for (k, v) in &m.map {
+                    stack.push((k, d + 1));
+                    stack.push((v, d + 1));
+                }
+            }
+            Term::InternalFun(f) => match f.as_ref() {
+                eetf::InternalFun::New { free_vars, .. }
+                | eetf::InternalFun::Old { free_vars, .. } => {
+                    stack.extend(free_vars.iter().map(|e| (e, d + 1)))
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn compound(t: &Term) -> bool {
+    matches!(
+        t,
+        Term::Tuple(_)
+            | Term::List(_)
+            | Term::ImproperList(_)
+            | Term::Map(_)
+            | Term::InternalFun(_)
+    )
+}
+
 // ------------------------------------------------------------------ numbers
 
 #[derive(Clone, Debug)]
