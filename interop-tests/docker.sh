@@ -166,8 +166,7 @@ rust_tail() {
     [[ -n "$c" ]] && docker logs --tail 8 "$c" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' '|'
 }
 wait_ready() { # wait_ready SERVICE NODE: the node answers a probe within 40 s
-    local i
-    for i in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         matches "$1" 'node()' "$2" && return 0
         sleep 1
     done
