@@ -97,7 +97,11 @@ async fn sync_returns_promptly_with_the_rust_node_connected() {
     assert!(ex.finish(30).await, "elixir failed:\n{}", ex.output());
     let out = ex.output();
     let line = ex.wait_for("synced_ms=", 1).await;
-    let ms: u64 = line.trim().trim_start_matches("synced_ms=").parse().unwrap();
+    let ms: u64 = line
+        .trim()
+        .trim_start_matches("synced_ms=")
+        .parse()
+        .unwrap();
     eprintln!("global:sync() took {ms} ms");
     assert!(ms < 5000, "{out}");
     assert!(out.contains("names=[]"), "{out}");
@@ -153,7 +157,11 @@ async fn sync_with_two_beam_nodes_and_us() {
     ex.wait_for("b synced", 30).await;
     let out = ex.output();
     let line = ex.wait_for("synced_ms=", 1).await;
-    let ms: u64 = line.trim().trim_start_matches("synced_ms=").parse().unwrap();
+    let ms: u64 = line
+        .trim()
+        .trim_start_matches("synced_ms=")
+        .parse()
+        .unwrap();
     eprintln!("global:sync() with three nodes took {ms} ms");
     assert!(ms < 5000, "{out}");
     assert!(out.contains("b synced"), "{out}");
@@ -201,11 +209,20 @@ async fn rust_pid_registered_from_elixir_and_dies_with_its_process() {
     assert!(out.contains(&format!("same=true node={me}")), "{out}");
     assert!(out.contains("names=[:rust_proc]"), "{out}");
     assert!(out.contains("again=no"), "{out}");
-    assert_eq!(global::whereis_name(&node, "rust_proc"), Some(worker.clone()));
-    assert_eq!(global::registered_names(&node), vec![terms::atom("rust_proc")]);
+    assert_eq!(
+        global::whereis_name(&node, "rust_proc"),
+        Some(worker.clone())
+    );
+    assert_eq!(
+        global::registered_names(&node),
+        vec![terms::atom("rust_proc")]
+    );
     // The process ends: every node drops the name.
     node.send(&worker, terms::atom("stop"));
-    until("the name is gone here", || global::whereis_name(&node, "rust_proc").is_none()).await;
+    until("the name is gone here", || {
+        global::whereis_name(&node, "rust_proc").is_none()
+    })
+    .await;
     to_ctl(&node, &sname_of(&ex, &node), terms::atom("stopped")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     assert!(ex.output().contains("gone=true"), "{}", ex.output());
@@ -250,11 +267,26 @@ async fn registered_from_rust_seen_by_elixir_and_unregistered() {
         .await
         .unwrap()
         .unwrap();
-    assert!(global::register_name(&node, "from_rust", &wpid).await.unwrap());
-    assert!(!global::register_name(&node, "from_rust", &epid).await.unwrap());
+    assert!(
+        global::register_name(&node, "from_rust", &wpid)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !global::register_name(&node, "from_rust", &epid)
+            .await
+            .unwrap()
+    );
     // A BEAM pid registered from Rust.
-    assert!(global::register_name(&node, "beam_by_rust", &epid).await.unwrap());
-    assert_eq!(global::whereis_name(&node, "beam_by_rust"), Some(epid.clone()));
+    assert!(
+        global::register_name(&node, "beam_by_rust", &epid)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        global::whereis_name(&node, "beam_by_rust"),
+        Some(epid.clone())
+    );
     to_ctl(
         &node,
         &epid.node.name,
@@ -273,12 +305,17 @@ async fn registered_from_rust_seen_by_elixir_and_unregistered() {
         .unwrap();
     assert!(matches!(terms::as_tuple(&hello), Some([t, _]) if terms::is_atom(t, "hello")));
     global::unregister_name(&node, "from_rust").await.unwrap();
-    global::unregister_name(&node, "beam_by_rust").await.unwrap();
+    global::unregister_name(&node, "beam_by_rust")
+        .await
+        .unwrap();
     assert_eq!(global::whereis_name(&node, "from_rust"), None);
     to_ctl(&node, &epid.node.name, terms::atom("unregistered")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     let out = ex.output();
-    assert!(out.contains("after=:undefined beam_after=:undefined"), "{out}");
+    assert!(
+        out.contains("after=:undefined beam_after=:undefined"),
+        "{out}"
+    );
     node.shutdown().await;
 }
 
@@ -326,7 +363,11 @@ async fn clash_resolved_here_keeps_the_rust_pid() {
     let node = lib_node(&unique("a_rust"), epmd).await;
     let me = node.name().to_owned();
     let worker = idle_process(&node);
-    assert!(global::register_name(&node, "clash", &worker).await.unwrap());
+    assert!(
+        global::register_name(&node, "clash", &worker)
+            .await
+            .unwrap()
+    );
     let script = format!(
         r#"{PRELUDE}
         mine = spawn(fn -> receive do :never -> :ok end end)
@@ -343,7 +384,10 @@ async fn clash_resolved_here_keeps_the_rust_pid() {
     assert!(ex.finish(30).await, "{}", ex.output());
     let out = ex.output();
     assert!(out.contains("register=yes"), "{out}");
-    assert!(out.contains(&format!("mine_died=:killed winner_node={me}")), "{out}");
+    assert!(
+        out.contains(&format!("mine_died=:killed winner_node={me}")),
+        "{out}"
+    );
     assert_eq!(global::whereis_name(&node, "clash"), Some(worker.clone()));
     assert!(node.is_alive(&worker));
     node.shutdown().await;
@@ -360,7 +404,11 @@ async fn clash_resolved_there_kills_the_rust_pid() {
     let node = lib_node(&unique("z_rust"), epmd).await;
     let me = node.name().to_owned();
     let worker = idle_process(&node);
-    assert!(global::register_name(&node, "clash", &worker).await.unwrap());
+    assert!(
+        global::register_name(&node, "clash", &worker)
+            .await
+            .unwrap()
+    );
     let script = format!(
         r#"{PRELUDE}
         mine = spawn(fn -> receive do :never -> :ok end end)
@@ -437,8 +485,14 @@ async fn clash_between_beam_nodes_reaches_us() {
     assert!(exb.finish(30).await, "{}", exb.output());
     let (out_a, out_b) = (ex.output(), exb.output());
     // b_ex < c_ex: the pid on b_ex wins everywhere.
-    assert!(out_a.contains(&format!("a view={b} a_alive=false")), "{out_a}");
-    assert!(out_b.contains(&format!("b view={b} b_alive=true")), "{out_b}");
+    assert!(
+        out_a.contains(&format!("a view={b} a_alive=false")),
+        "{out_a}"
+    );
+    assert!(
+        out_b.contains(&format!("b view={b} b_alive=true")),
+        "{out_b}"
+    );
     node.shutdown().await;
 }
 
@@ -458,7 +512,11 @@ async fn hidden_node_takes_no_part() {
         .unwrap();
     let me = node.name().to_owned();
     let worker = idle_process(&node);
-    assert!(global::register_name(&node, "hidden_only", &worker).await.unwrap());
+    assert!(
+        global::register_name(&node, "hidden_only", &worker)
+            .await
+            .unwrap()
+    );
     let script = format!(
         r#"
         true = Node.connect(:"{me}")
@@ -511,5 +569,57 @@ async fn a_peer_speaking_nonsense_is_logged_not_fatal() {
     let out = ex.output();
     assert!(out.contains("unknown_call=8"), "{out}");
     assert!(out.contains("register=yes"), "{out}");
+    node.shutdown().await;
+}
+
+/// A name registered while the Rust node is alone (as `--global-io` does)
+/// reaches a BEAM node once they connect; here we dial, and the BEAM node's
+/// name reaches us.
+#[tokio::test(flavor = "multi_thread")]
+async fn we_dial_and_names_flow_both_ways() {
+    if !have_elixir("we_dial_and_names_flow_both_ways") {
+        return;
+    }
+    init_tracing();
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let worker = idle_process(&node);
+    assert!(
+        global::register_name(&node, "early", &worker)
+            .await
+            .unwrap()
+    );
+    let alive = unique("one");
+    let script = format!(
+        r#"{PRELUDE}
+        :yes = :global.register_name(:ex_name, self())
+        IO.puts("ready")
+        receive do :go -> :ok after 30_000 -> :ok end
+        :ok = :global.sync()
+        w = :global.whereis_name(:early)
+        IO.puts("early_node=#{{node(w)}}")
+        send(w, {{:from_elixir, self()}})
+        receive do :done -> :ok after 30_000 -> :ok end
+        "#
+    );
+    let mut ex = elixir("--sname", &alive, COOKIE, epmd, &script);
+    ex.wait_for("ready", 30).await;
+    let peer = sname(&alive);
+    node.connect(&peer).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), global::sync(&node))
+        .await
+        .expect("our sync returns")
+        .unwrap();
+    let p = global::whereis_name(&node, "ex_name").expect("their name here");
+    assert_eq!(p.node.name, peer);
+    to_ctl(&node, &peer, terms::atom("go")).await;
+    ex.wait_for("early_node=", 30).await;
+    assert!(
+        ex.output().contains(&format!("early_node={}", node.name())),
+        "{}",
+        ex.output()
+    );
+    to_ctl(&node, &peer, terms::atom("done")).await;
+    assert!(ex.finish(30).await, "{}", ex.output());
     node.shutdown().await;
 }

@@ -310,6 +310,7 @@ impl Locker {
             }
         };
         let lock_id = self.lock_id(&pid);
+        tracing::debug!(%node, "global locker: the peer holds the lock; taking our side");
         let Some(set) = self.lock_nodes_safely(&lock_id, &[]).await else {
             return false;
         };
@@ -350,6 +351,7 @@ impl Locker {
         let i = usize::try_from(rand::random::<u64>() % list.len() as u64).unwrap_or(0);
         let him = list[i].clone();
         let lock_id = self.lock_id(&him.locker);
+        tracing::debug!(node = %him.node, "global locker: locking both partitions");
         let Some(set) = self
             .lock_nodes_safely(&lock_id, std::slice::from_ref(&him.node))
             .await

@@ -907,7 +907,7 @@ impl Server {
                     match node.connect(&n).await {
                         Ok(()) => break Ok(()),
                         Err(e) => {
-                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            tokio::time::sleep(Duration::from_millis(250)).await;
                             if node.nodes().contains(&n) {
                                 break Ok(());
                             }

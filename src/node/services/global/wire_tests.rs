@@ -245,3 +245,55 @@ fn hostile_shapes_are_errors_not_panics() {
     assert_eq!(init_connect_vsn(&terms::atom("x")), None);
     assert_eq!(init_msg_locker(&terms::nil()), None);
 }
+
+// Whole frame bodies our node (a_rust20676n0@vm) received from OTP 25
+// (z_ex20676n1@vm) over the wire during the clash_resolved_here interop test,
+// logged with RUST_LOG=erlnode::node::connection=trace. Tag 2 is ours, echoed.
+
+/// REG_SEND global_name_server {'$gen_cast',{exchange,z_ex..,[{clash,Pid,#Fun<global.0..>}],[],2}}
+const WIRE_EXCHANGE: &str = "70836804610658770e7a5f657832303637366e3140766d00000037000000004bcc60aa77007712676c6f62616c5f6e616d655f73657276657283680277092467656e5f636173746805770865786368616e6765770e7a5f657832303637366e3140766d6c0000000168037705636c61736858770e7a5f657832303637366e3140766d00000067000000004bcc60aa700000004903d740a9b2a5f306392d0d7682478c402200000000000000007706676c6f62616c61006206ba054d58770e7a5f657832303637366e3140766d00000066000000004bcc60aa6a6a6102";
+/// {'$gen_cast',{lock_set,Locker,true,[],2}}
+const WIRE_LOCK_SET: &str = "70836804610658770e7a5f657832303637366e3140766d00000038000000004bcc60aa77007712676c6f62616c5f6e616d655f73657276657283680277092467656e5f63617374680577086c6f636b5f73657458770e7a5f657832303637366e3140766d00000038000000004bcc60aa7704747275656a6102";
+/// {'$gen_cast',{resolved,z_ex..,[],[],unused,[],2}}
+const WIRE_RESOLVED: &str = "70836804610658770e7a5f657832303637366e3140766d00000037000000004bcc60aa77007712676c6f62616c5f6e616d655f73657276657283680277092467656e5f63617374680777087265736f6c766564770e7a5f657832303637366e3140766d6a6a7706756e757365646a6102";
+/// The peer's locker, via gen_server:multi_call, setting {global,[ItsLocker,OurLocker]} here.
+const WIRE_SET_LOCK: &str = "70836804610658770e7a5f657832303637366e3140766d00000038000000004bcc60aa77007712676c6f62616c5f6e616d655f73657276657283680377092467656e5f63616c6c680258770e7a5f657832303637366e3140766d00000038000000004bcc60aa68025a0003770e7a5f657832303637366e3140766d4bcc60aa0000023e5b0c000218f6733e7710615f7275737432303637366e3040766d680277087365745f6c6f636b68027706676c6f62616c6c0000000258770e7a5f657832303637366e3140766d00000038000000004bcc60aa587710615f7275737432303637366e3040766d0000004200000000619c346e6a";
+
+fn wire(frame: &str) -> Incoming {
+    let msg = decode_frame(&hex(frame)).unwrap();
+    assert!(matches!(&msg.control, Control::RegSend { to, .. } if to.name == "global_name_server"));
+    parse(&msg.payload.unwrap()).unwrap()
+}
+
+#[test]
+fn frames_off_the_wire() {
+    let Incoming::Exchange { names, tag, .. } = wire(WIRE_EXCHANGE) else {
+        panic!()
+    };
+    assert_eq!(tag, terms::int(2));
+    assert!(super::super::resolve::is_default_method(&names[0].method));
+    let Incoming::LockSet(ls) = wire(WIRE_LOCK_SET) else {
+        panic!()
+    };
+    assert!(ls.set && ls.tag == Some(terms::int(2)));
+    assert!(
+        matches!(wire(WIRE_RESOLVED), Incoming::Resolved { his_resolved, .. } if his_resolved.is_empty())
+    );
+    let Incoming::Call {
+        req: CallReq::SetLock(id),
+        from,
+        ..
+    } = wire(WIRE_SET_LOCK)
+    else {
+        panic!()
+    };
+    // Both lockers sort the pair the same way: ours (a_rust..) on the wire second,
+    // as the pids' numbers decide before the node names (56 < 66).
+    let pair = terms::as_list(&id.requester).unwrap();
+    let (a, b) = (
+        terms::as_pid(&pair[0]).unwrap(),
+        terms::as_pid(&pair[1]).unwrap(),
+    );
+    assert_eq!(super::super::order::sort_pair(b, a), [a.clone(), b.clone()]);
+    assert!(terms::as_tuple(&from).is_some());
+}
