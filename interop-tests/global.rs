@@ -562,6 +562,12 @@ async fn a_peer_speaking_nonsense_is_logged_not_fatal() {
         send(gns, {{:lock_set, self(), :maybe, []}})
         IO.puts("unknown_call=#{{inspect GenServer.call(gns, :get_protocol_version)}}")
         IO.puts("register=#{{:global.register_name(:still_works, self())}}")
+        IO.puts("trans=#{{:global.trans({{:my_res, self()}}, fn -> :inside end)}}")
+        other = spawn(fn -> receive do :x -> :ok end end)
+        IO.puts("lock=#{{:global.set_lock({{:r, self()}}, [node(), :"{me}"], 0)}}")
+        IO.puts("taken=#{{:rpc.call(node(), :global, :set_lock, [{{:r, other}}, [:"{me}"], 0])}}")
+        IO.puts("del=#{{:global.del_lock({{:r, self()}}, [node(), :"{me}"])}}")
+        IO.puts("free=#{{:global.set_lock({{:r, other}}, [:"{me}"], 0)}}")
         "#
     );
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
@@ -569,6 +575,12 @@ async fn a_peer_speaking_nonsense_is_logged_not_fatal() {
     let out = ex.output();
     assert!(out.contains("unknown_call=8"), "{out}");
     assert!(out.contains("register=yes"), "{out}");
+    // User locks through global's lock protocol, held on our node too.
+    assert!(out.contains("trans=inside"), "{out}");
+    assert!(out.contains("lock=true"), "{out}");
+    assert!(out.contains("taken=false"), "{out}");
+    assert!(out.contains("del=true"), "{out}");
+    assert!(out.contains("free=true"), "{out}");
     node.shutdown().await;
 }
 
