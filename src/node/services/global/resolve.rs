@@ -194,10 +194,13 @@ pub(super) fn register_functions(node: &Node) {
                 terms::atom("badarg"),
             ]));
         };
+        // The kill comes from the caller (rpc runs us as a process), else
+        // from the name server, as a stand-in.
         let from = ctx
             .self_pid
             .clone()
-            .unwrap_or_else(|| ctx.node.process().pid().clone());
+            .or_else(|| ctx.node.whereis(calls::GNS))
+            .unwrap_or_else(|| p1.clone());
         Ok(resolve_it(&ctx.node, &from, &a[0], &a[1], p1, p2).await)
     });
     node.register_fn("global", "whereis_name", 1, |ctx, a| async move {
