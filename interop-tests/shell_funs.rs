@@ -133,6 +133,11 @@ sums = for _ <- 1..3, do: (receive do {{:sum, s}} -> s after 5000 -> :none end)
 IO.puts("sums=#{{inspect sums}}")
 send(server, :stop)
 IO.puts("erpc=#{{inspect :erpc.call(rust, fn -> 1 + 2 end)}}")
+Node.spawn(rust, fn -> send(me, {{:fun, fn a, b -> a * b end}}) end)
+receive do
+  {{:fun, f}} -> IO.puts("backfun=#{{f.(6, 7)}}")
+after 5000 -> IO.puts("no fun")
+end
 IO.puts("rpc=#{{inspect :rpc.call(rust, :erlang, :apply, [fn -> Node.self() end, []])}}")
 "#
     );
@@ -143,6 +148,8 @@ IO.puts("rpc=#{{inspect :rpc.call(rust, :erlang, :apply, [fn -> Node.self() end,
     assert!(out.contains("after=:after_fired"), "{out}");
     assert!(out.contains("sums=[1, 3, 6]"), "{out}");
     assert!(out.contains("erpc=3"), "{out}");
+    // A fun made on our node, sent back and called by BEAM's erl_eval.
+    assert!(out.contains("backfun=42"), "{out}");
     assert!(out.contains(&format!("rpc=:{me}")), "{out}");
     node.shutdown().await;
 }

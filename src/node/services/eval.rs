@@ -39,11 +39,12 @@
 //!   constant space.
 //! - Calls: `IO.puts/1,2`, `IO.write/1,2`, `IO.inspect/1,2,3`,
 //!   `:io.format/1,2,3`, `Node.self/0`, `Node.list/0,1`, `node/0`,
-//!   `self/0`, `send/2` and `!`, `Process.sleep/1`, `inspect/1,2`,
-//!   `to_string` (interpolation), `make_ref/0`, `raise "msg"` (RuntimeError
-//!   and ArgumentError), `throw/1`, `exit/1`, `:erlang.error/1,2`, the pure
-//!   `:erlang` BIFs (conversions, `elem`, `hd`, `abs`, `round`, ...), and
-//!   any function registered on the node with `Node::register_fn`.
+//!   `self/0`, `send/2` and `!`, `Process.sleep/1`, `inspect/1,2` (options
+//!   ignored), `to_string` (interpolation), `make_ref/0`, `raise "msg"`
+//!   (RuntimeError and ArgumentError), `throw/1`, `exit/1`,
+//!   `:erlang.error/1,2`, the pure `:erlang` BIFs (conversions, `elem`, `hd`,
+//!   `abs`, `round`, ...), and any function registered on the node with
+//!   `Node::register_fn`.
 //!
 //! ### Limits
 //!
@@ -55,15 +56,25 @@
 //!   `String.upcase(...)`, `for` comprehensions (they call `Enum.reduce`) end
 //!   the process with `undef`, exactly as calling a missing module does on
 //!   BEAM.
-//! - Funs created inside an interpreted fun can be called here, but sent to
-//!   a BEAM node they are not callable there (`badfun`). Funs compiled into
-//!   BEAM modules (not typed in a shell) cannot run here:
+//! - Funs created inside an interpreted fun are `erl_eval` closures again
+//!   (callable here, and by an OTP 25 node they are sent to). Funs compiled
+//!   into BEAM modules (not typed in a shell) cannot run here:
 //!   `{:unsupported, :compiled_fun, Module}`.
-//! - Records, list/binary/map comprehensions, `maybe`, named funs and local
-//!   function calls defined in the shell are not supported.
-//! - Expressions and non-tail calls nest at most 200 deep
-//!   (`{:unsupported, :nesting, 'line N'}`); integers are capped at 2^20 bits
-//!   and one list or binary operation at 16M elements (`system_limit`).
+//! - Records, list/binary/map comprehensions, `maybe` and named funs (Erlang
+//!   only) are unsupported constructs; a local call (`f(x)` in an Erlang
+//!   shell fun) is taken as a call of the BIF `erlang:f`, so shell-defined
+//!   local functions end with `undef`.
+//! - Nesting is bounded by stack, not by a count alone: expressions and
+//!   non-tail calls may use 640 KiB of stack below the entry, about 100
+//!   levels of non-tail recursion in a release build (about 25 in a debug
+//!   build); beyond that the process ends with
+//!   `{:unsupported, :nesting, 'line N'}`. Tail calls do not count.
+//! - Values the fun builds may nest at most 512 deep (what the wire
+//!   carries), integers are capped at 2^20 bits, and one list or binary
+//!   operation at 16M elements: beyond those, `system_limit`.
+//! - Lists are vectors: prepending in a loop is quadratic, and every use of
+//!   a variable copies its value. Fine for shell-sized work, not for bulk
+//!   data.
 //!
 //! Anything outside the subset ends the spawned process (never the node)
 //! with `{:unsupported, Construct, 'line N'}`, where `Construct` is the
@@ -89,7 +100,8 @@ use eetf::Term;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// How deep expressions (and non-tail fun calls) may nest.
+/// How deep expressions (and non-tail fun calls) may nest at most; the
+/// stack budget (`stack.rs`) usually stops them first.
 pub(crate) const MAX_DEPTH: usize = 1000;
 
 /// Calls `fun` with `args` as the process of `ctx`: interprets `erl_eval`
