@@ -39,7 +39,8 @@
 //!   constant space.
 //! - Calls: `IO.puts/1,2`, `IO.write/1,2`, `IO.inspect/1,2,3`,
 //!   `:io.format/1,2,3`, `Node.self/0`, `Node.list/0,1`, `node/0`,
-//!   `self/0`, `send/2` and `!`, `Process.sleep/1`, `inspect/1,2` (options
+//!   `self/0`, `send/2` and `!`, `spawn/1` and `spawn_link/1` (of a fun, on
+//!   this node), `Process.sleep/1`, `:timer.sleep/1`, `inspect/1,2` (options
 //!   ignored), `to_string` (interpolation), `make_ref/0`, `raise "msg"`
 //!   (RuntimeError and ArgumentError), `throw/1`, `exit/1`,
 //!   `:erlang.error/1,2`, the pure `:erlang` BIFs (conversions, `elem`, `hd`,
@@ -132,7 +133,8 @@ fn exception_struct(module: &str, arg: &Term) -> Result<Term, Exception> {
 }
 
 /// Registers `erlang:apply/2` and the built-ins shell funs (and spawned
-/// MFAs) call: `Node.self/0`, `Node.list/0,1`, `Process.sleep/1`, `send/2`,
+/// MFAs) call: `Node.self/0`, `Node.list/0,1`, `Process.sleep/1`,
+/// `:timer.sleep/1`, `send/2`,
 /// `String.Chars.to_string/1`, `Kernel.inspect/1,2`, `RuntimeError` and
 /// `ArgumentError` `exception/1`.
 pub(crate) fn register(node: &Node) {
@@ -156,16 +158,18 @@ pub(crate) fn register(node: &Node) {
         let node = ctx.node.clone();
         node.apply("erlang", "nodes", a, ctx).await
     });
-    node.register_fn("Elixir.Process", "sleep", 1, |_, a| async move {
-        if terms::is_atom(&a[0], "infinity") {
-            std::future::pending::<()>().await;
-        }
-        let ms = terms::as_int(&a[0])
-            .and_then(|ms| u64::try_from(ms).ok())
-            .ok_or_else(Exception::badarg)?;
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        Ok(terms::atom("ok"))
-    });
+    for (m, f) in [("Elixir.Process", "sleep"), ("timer", "sleep")] {
+        node.register_fn(m, f, 1, |_, a| async move {
+            if terms::is_atom(&a[0], "infinity") {
+                std::future::pending::<()>().await;
+            }
+            let ms = terms::as_int(&a[0])
+                .and_then(|ms| u64::try_from(ms).ok())
+                .ok_or_else(Exception::badarg)?;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(terms::atom("ok"))
+        });
+    }
     node.register_fn("Elixir.String.Chars", "to_string", 1, |_, a| async move {
         Ok(terms::binary(io::to_string(&a[0])?))
     });

@@ -5,8 +5,9 @@ use super::forms::{Context, error_atom, error_with, form, forms_list, tag_of, un
 use super::pattern::{Env, badmatch, literal, match_clause, match_pattern};
 use super::value::{self, Pure, as_bool, make_list, proper};
 use super::{MAX_DEPTH, stack};
-use crate::node::ReceiveError;
+use crate::node::services::io::error_report;
 use crate::node::services::rpc::{CallContext, Class, Exception};
+use crate::node::{Process, ReceiveError};
 use crate::terms;
 use eetf::{Atom, InternalFun, Pid, Term};
 use std::collections::HashMap;
@@ -253,6 +254,9 @@ impl Interp {
                     }
                     ("send" | "!", [to, msg]) => return send(&self.ctx, to, msg.clone()).await,
                     ("make_ref", []) => return Ok(terms::reference(&self.ctx.node.make_ref())),
+                    ("spawn" | "spawn_link", [fun]) => {
+                        return self.spawn(fun.clone(), f == "spawn_link").await;
+                    }
                     _ => {
                         if let Some(r) = value::bif(f, &args, &self.pure) {
                             let v = r?;
@@ -765,6 +769,44 @@ impl Interp {
             },
             Err(ReceiveError::Exited) => Err(Exception::exit(terms::atom("killed"))),
         }
+    }
+}
+
+impl Interp {
+    /// `spawn/1`, `spawn_link/1`: a new process on this node running the
+    /// fun, with the caller's group leader; crash reports go there too.
+    async fn spawn(&self, fun: Term, link: bool) -> Result<Term, Exception> {
+        let node = self.ctx.node.clone();
+        let gl = self.ctx.group_leader.clone();
+        let body = {
+            let node = node.clone();
+            let gl = gl.clone();
+            move |p: Process| async move {
+                let me = p.pid().clone();
+                let ctx = CallContext::in_process(p, gl.clone());
+                match super::apply_fun(ctx, &fun, vec![]).await {
+                    Ok(_) => terms::atom("normal"),
+                    Err(ex) => {
+                        let reason = ex.exit_reason();
+                        // As on BEAM, exit/1 ends a process quietly.
+                        if ex.class != Class::Exit {
+                            error_report(&node, gl.as_ref(), &me, &reason).await;
+                        }
+                        reason
+                    }
+                }
+            }
+        };
+        let pid = if link {
+            let Some(mb) = &self.ctx.mailbox else {
+                return Err(Exception::badarg());
+            };
+            let parent = mb.lock().await;
+            node.spawn_with(gl, |pid| parent.link(pid), body)
+        } else {
+            node.spawn_opts(gl, body)
+        };
+        Ok(terms::pid(&pid))
     }
 }
 

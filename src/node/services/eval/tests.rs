@@ -26,7 +26,18 @@
 //! for {name, f} <- cases, do: IO.puts("#{name} #{Base.encode16(:erlang.term_to_binary(f), case: :lower)}")
 //! ```
 //!
-//! The `erl_*` vectors come from `erl -noshell -eval` the same way, and
+//! and, one at a time with the same `IO.puts` line:
+//!
+//! ```text
+//! non_tail_recursion: fn n -> rec = fn rec, n -> if n == 0, do: 0, else: 1 + rec.(rec, n - 1) end; rec.(rec, n) end
+//! nest_tuples: fn n -> loop = fn l, n, acc -> if n == 0, do: tuple_size(acc), else: l.(l, n - 1, {acc}) end; loop.(loop, n, {}) end
+//! spawn_child: fn -> me = self(); pid = spawn(fn -> IO.puts("child says hi"); send(me, {:child, self()}) end); receive do {:child, ^pid} -> :spawned after 5000 -> :timeout end end
+//! ```
+//!
+//! The `erl_*` vectors come from `erl -noshell -eval` printing
+//! `binary:encode_hex(term_to_binary(F))` for
+//! `erl_receive`: `fun() -> X = node(), receive {P, M} when is_pid(P) -> P ! {ok, M}; _ -> ignored after 10 -> io:format("~p~n", [X]) end end`
+//! and `erl_catch`: `fun() -> catch 1 end`; and
 //! `spawn_request_frame` is a whole SPAWN_REQUEST frame our node logged at
 //! trace level when `elixir` ran `Node.spawn(:"cap@vm", fn -> IO.puts "sum=#{x + 22}" end)`.
 
@@ -399,6 +410,15 @@ async fn erlang_shell_fun_with_receive() {
         &got,
         &terms::tuple(vec![terms::atom("ok"), terms::atom("hello")]),
     );
+    node.shutdown().await;
+}
+
+#[tokio::test]
+async fn spawn_runs_a_child_with_the_same_group_leader() {
+    let node = test_node().await;
+    let r = run(&node, "spawn_child").await;
+    assert_term(&r.result.unwrap(), &terms::atom("spawned"));
+    assert_eq!(r.output, "child says hi\n");
     node.shutdown().await;
 }
 
