@@ -31,6 +31,7 @@
 //! ```text
 //! non_tail_recursion: fn n -> rec = fn rec, n -> if n == 0, do: 0, else: 1 + rec.(rec, n - 1) end; rec.(rec, n) end
 //! nest_tuples: fn n -> loop = fn l, n, acc -> if n == 0, do: tuple_size(acc), else: l.(l, n - 1, {acc}) end; loop.(loop, n, {}) end
+//! compiled_fun: Foo.f() after defmodule Foo do def f, do: fn -> :x end end
 //! spawn_child: fn -> me = self(); pid = spawn(fn -> IO.puts("child says hi"); send(me, {:child, self()}) end); receive do {:child, ^pid} -> :spawned after 5000 -> :timeout end end
 //! ```
 //!
@@ -419,6 +420,21 @@ async fn spawn_runs_a_child_with_the_same_group_leader() {
     let r = run(&node, "spawn_child").await;
     assert_term(&r.result.unwrap(), &terms::atom("spawned"));
     assert_eq!(r.output, "child says hi\n");
+    node.shutdown().await;
+}
+
+#[tokio::test]
+async fn compiled_funs_are_refused_by_name() {
+    let node = test_node().await;
+    let r = run(&node, "compiled_fun").await;
+    assert_term(
+        &error_reason(&r.result),
+        &terms::tuple(vec![
+            terms::atom("unsupported"),
+            terms::atom("compiled_fun"),
+            terms::atom("Elixir.Foo"),
+        ]),
+    );
     node.shutdown().await;
 }
 

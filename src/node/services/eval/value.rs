@@ -758,6 +758,7 @@ pub(super) fn bif(f: &str, args: &[Term], pure: &Pure) -> Option<Result<Term, Ex
             "tuple_size" | "size" if matches!(a, Term::Tuple(_)) => Some(Ok(terms::int(
                 terms::as_tuple(a).map_or(0, |t| t.len()) as i64,
             ))),
+            "tuple_size" => Some(Err(Exception::badarg())),
             "map_size" => Some(match a {
                 Term::Map(m) => Ok(terms::int(m.map.len() as i64)),
                 _ => Err(error_with("badmap", a.clone())),
@@ -981,6 +982,14 @@ mod tests {
             Some(Err(Exception::badarg()))
         );
         assert_eq!(bif("tuple_size", &[t], &pure), Some(Ok(terms::int(2))));
+        assert_eq!(
+            bif("tuple_size", &[terms::nil()], &pure),
+            Some(Err(Exception::badarg()))
+        );
+        assert_eq!(
+            bif("size", &[terms::binary(vec![1, 2])], &pure),
+            Some(Ok(terms::int(2)))
+        );
         assert_eq!(bif("node", &[], &pure), Some(Ok(terms::atom("a@b"))));
         assert_eq!(bif("self", &[], &pure), Some(Err(Exception::badarg())));
         assert_eq!(bif("round", &[f(2.5)], &pure), Some(Ok(terms::int(3))));
