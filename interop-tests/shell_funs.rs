@@ -133,6 +133,13 @@ sums = for _ <- 1..3, do: (receive do {{:sum, s}} -> s after 5000 -> :none end)
 IO.puts("sums=#{{inspect sums}}")
 send(server, :stop)
 IO.puts("erpc=#{{inspect :erpc.call(rust, fn -> 1 + 2 end)}}")
+{{spinner, sref}} = Node.spawn_monitor(rust, fn -> loop = fn l -> l.(l) end; loop.(loop) end)
+Process.sleep(300)
+Process.exit(spinner, :kill)
+receive do
+  {{:DOWN, ^sref, _, _, reason}} -> IO.puts("spinner=#{{inspect reason}}")
+after 5000 -> IO.puts("spinner still running")
+end
 Node.spawn(rust, fn -> send(me, {{:fun, fn a, b -> a * b end}}) end)
 receive do
   {{:fun, f}} -> IO.puts("backfun=#{{f.(6, 7)}}")
@@ -148,6 +155,8 @@ IO.puts("rpc=#{{inspect :rpc.call(rust, :erlang, :apply, [fn -> Node.self() end,
     assert!(out.contains("after=:after_fired"), "{out}");
     assert!(out.contains("sums=[1, 3, 6]"), "{out}");
     assert!(out.contains("erpc=3"), "{out}");
+    // An endless loop yields and can be killed.
+    assert!(out.contains("spinner=:killed"), "{out}");
     // A fun made on our node, sent back and called by BEAM's erl_eval.
     assert!(out.contains("backfun=42"), "{out}");
     assert!(out.contains(&format!("rpc=:{me}")), "{out}");
