@@ -72,7 +72,11 @@ Node.spawn(rust, fn -> IO.inspect({self(), node(), Node.list()}, label: "who") e
     let out = ex.output();
     let got = captured(&out);
     let lines: Vec<&str> = got.lines().collect();
-    assert_eq!(lines.first().copied(), Some(format!(":{me}").as_str()), "{got}");
+    assert_eq!(
+        lines.first().copied(),
+        Some(format!(":{me}").as_str()),
+        "{got}"
+    );
     for want in [
         "sum=42",
         "fmt 20 abc",
@@ -199,7 +203,10 @@ IO.puts(:stderr, "ping=#{Node.ping(rust)}")
         out.contains("reason={{:badmatch, {:error, 20}}, []}"),
         "{out}"
     );
-    assert!(out.contains("reason={:undef, [{Enum, :map, [[1], "), "{out}");
+    assert!(
+        out.contains("reason={:undef, [{Enum, :map, [[1], "),
+        "{out}"
+    );
     assert!(
         out.contains("reason={%RuntimeError{message: \"boom\"}, []}"),
         "{out}"
