@@ -8,8 +8,8 @@
 //! `Node.spawn(:"rust@host", fn -> ... end)` sends it in a SPAWN_REQUEST of
 //! `erlang:apply(Fun, [])`; this node runs it by interpreting those clauses,
 //! as the spawned process, with the caller's group leader, so
-//! `Node.spawn(:"rust@host", fn -> IO.inspect Node.self end)` prints
-//! `:"rust@host"` in the calling iex. `:erpc.call(node, fun)` and
+//! `Node.spawn(:"rust@vm", fn -> IO.inspect Node.self end)` prints
+//! `:rust@vm` (iex's spelling of that atom) in the calling iex. `:erpc.call(node, fun)` and
 //! `:rpc.call(node, :erlang, :apply, [fun, []])` work the same way.
 //!
 //! ### The interpreted subset
