@@ -225,7 +225,7 @@ async fn killing_the_iex_node_is_logged_as_node_down() {
         "#,
         sname(&rust)
     );
-    let mut ex = elixir("--sname", &peer, COOKIE, epmd, &script);
+    let ex = elixir("--sname", &peer, COOKIE, epmd, &script);
     ex.wait_for("connect=true", 30).await;
     bin.wait_for(&format!("node up: {}", sname(&peer)), 10)
         .await;

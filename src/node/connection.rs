@@ -145,7 +145,25 @@ pub(crate) async fn dial(node: Node, peer: String, id: u64) {
         let attempt = tokio::time::timeout(timeout, dial_and_handshake(&node, &peer)).await;
         match attempt {
             Ok(Ok((stream, buf, est))) => run_connection(node, stream, buf, est).await,
-            Ok(Err(reason)) => peers::dial_failed(&node, &peer, id, reason),
+            Ok(Err(DialError::LostRace)) => {
+                // Both sides dialled at once and the peer's attempt wins: its
+                // incoming connection takes over our entry (and queued frames).
+                tracing::debug!("simultaneous connect: waiting for the peer's connection");
+                let deadline = tokio::time::Instant::now() + timeout;
+                while tokio::time::Instant::now() < deadline {
+                    if peers::is_up(&node, &peer) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                peers::dial_failed(
+                    &node,
+                    &peer,
+                    id,
+                    "simultaneous connect: the peer's connection never came".into(),
+                );
+            }
+            Ok(Err(DialError::Failed(reason))) => peers::dial_failed(&node, &peer, id, reason),
             Err(_) => peers::dial_failed(
                 &node,
                 &peer,
@@ -158,10 +176,22 @@ pub(crate) async fn dial(node: Node, peer: String, id: u64) {
     .await
 }
 
+enum DialError {
+    /// The peer answered `nok`: it is dialling us too and its attempt wins.
+    LostRace,
+    Failed(String),
+}
+
+impl From<String> for DialError {
+    fn from(s: String) -> Self {
+        DialError::Failed(s)
+    }
+}
+
 async fn dial_and_handshake(
     node: &Node,
     peer: &str,
-) -> Result<(TcpStream, Vec<u8>, Established), String> {
+) -> Result<(TcpStream, Vec<u8>, Established), DialError> {
     let (alive, host) = peer
         .split_once('@')
         .ok_or_else(|| format!("invalid node name {peer}"))?;
@@ -187,18 +217,22 @@ async fn dial_and_handshake(
         let packet = match read_packet(&mut stream, &mut buf).await {
             Ok(p) => p,
             Err(e) if ini.awaiting_ack() => {
-                return Err(format!(
+                return Err(DialError::Failed(format!(
                     "node {peer} did not accept our cookie (it closed the connection after our challenge reply: {e})"
-                ));
+                )));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
-        match ini.handle(&packet).map_err(explain)? {
-            Step::Send(bytes) => write(&mut stream, &bytes).await?,
-            Step::Done(bytes, est) => {
+        match ini.handle(&packet) {
+            Ok(Step::Send(bytes)) => write(&mut stream, &bytes).await?,
+            Ok(Step::Done(bytes, est)) => {
                 write(&mut stream, &bytes).await?;
                 return Ok((stream, buf, est));
             }
+            Err(HandshakeError::Refused { status, .. }) if status == "nok" => {
+                return Err(DialError::LostRace);
+            }
+            Err(e) => return Err(DialError::Failed(explain(e))),
         }
     }
 }

@@ -9,12 +9,14 @@ pub mod epmd_server;
 pub mod names;
 mod peers;
 mod process;
+mod rpc_client;
 pub mod services;
 mod signals;
 mod table;
 
 pub use cookie::Cookie;
 pub use process::{Process, ReceiveError};
+pub use rpc_client::CallError;
 pub use services::rpc::{CallContext, Class, Exception};
 
 use crate::proto::flags::DistFlags;
@@ -255,6 +257,12 @@ impl Node {
     /// Connects to `node` unless already connected.
     pub async fn connect(&self, node: &str) -> Result<(), NodeError> {
         peers::connect(self, node).await
+    }
+
+    /// Closes the connection to `node` (as `erlang:disconnect_node/1`); links
+    /// and monitors across it see `noconnection`. False if it was not connected.
+    pub fn disconnect(&self, node: &str) -> bool {
+        peers::disconnect(self, node, "disconnected by this node")
     }
 
     /// As `net_adm:ping/1`: connect, then ask the peer's net_kernel whether

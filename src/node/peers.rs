@@ -279,12 +279,29 @@ pub(crate) fn up_nodes(node: &Node, hidden: Option<bool>) -> Vec<String> {
         .map
         .iter()
         .filter_map(|(name, e)| match &e.state {
-            PeerState::Up { hidden: h, .. } if hidden.is_none_or(|want| want == *h) => {
+            // On a hidden node every connection is hidden, as on BEAM.
+            PeerState::Up { hidden: h, .. }
+                if hidden.is_none_or(|want| want == (*h || node.hidden())) =>
+            {
                 Some(name.clone())
             }
             _ => None,
         })
         .collect()
+}
+
+/// Closes the connection to `peer`, as `erlang:disconnect_node/1`. False if none was up.
+pub(crate) fn disconnect(node: &Node, peer: &str, reason: &str) -> bool {
+    let id = match lock(&node.inner.peers).map.get(peer) {
+        Some(PeerEntry {
+            id,
+            state: PeerState::Up { .. },
+            ..
+        }) => *id,
+        _ => return false,
+    };
+    connection_down(node, peer, id, reason.to_owned());
+    true
 }
 
 /// Closes every connection (at shutdown).

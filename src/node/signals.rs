@@ -347,6 +347,23 @@ impl Node {
         self.apply_exit_signals(exits);
     }
 
+    /// Records a monitor that a peer set up for us (spawn_request's `monitor`
+    /// option), so its DOWN (or noconnection) reaches `watcher`.
+    pub(crate) fn expect_remote_down(&self, watcher: &Pid, reference: &Reference, node: &str) {
+        lock(&self.inner.table).remote_monitors.insert(
+            reference.clone(),
+            RemoteMonitor {
+                watcher: watcher.clone(),
+                target: PidOrName::Pid(watcher.clone()),
+                node: node.to_owned(),
+            },
+        );
+    }
+
+    pub(crate) fn forget_remote_down(&self, reference: &Reference) {
+        lock(&self.inner.table).remote_monitors.remove(reference);
+    }
+
     /// Incoming MONITOR_P_EXIT: the remote target of one of our monitors ended.
     pub(crate) fn remote_monitor_fired(&self, reference: &Reference, reason: Term) {
         let m = lock(&self.inner.table).remote_monitors.remove(reference);

@@ -36,6 +36,30 @@ fn handle(node: &Node, msg: eetf::Term) {
                 );
             }
         }
+        // The old form erl_call (ei's rpc) sends: {Pid, {call, M, F, A, GroupLeader}},
+        // answered with {rex, Reply}.
+        [from, req] if terms::as_pid(from).is_some() && is_call(req) => {
+            if let (Some(pid), Some([_, m, f, a, gl])) = (terms::as_pid(from), terms::as_tuple(req))
+            {
+                let (node, pid) = (node.clone(), pid.clone());
+                let (m, f, a, gl) = (m.clone(), f.clone(), a.clone(), gl.clone());
+                tokio::spawn(async move {
+                    let reply = match rpc::apply_terms(
+                        &node,
+                        &m,
+                        &f,
+                        &a,
+                        terms::as_pid(&gl).cloned(),
+                    )
+                    .await
+                    {
+                        Ok(v) => v,
+                        Err(ex) => ex.to_badrpc(),
+                    };
+                    node.send(&pid, terms::tuple(vec![terms::atom("rex"), reply]));
+                });
+            }
+        }
         // {'$gen_call', From, {call, M, F, A, GroupLeader}}
         [tag, from, req] if terms::is_atom(tag, "$gen_call") => {
             match terms::as_tuple(req) {
@@ -77,4 +101,8 @@ fn handle(node: &Node, msg: eetf::Term) {
         }
         _ => tracing::debug!("rex: ignoring {msg}"),
     }
+}
+
+fn is_call(req: &eetf::Term) -> bool {
+    matches!(terms::as_tuple(req), Some([op, _, _, _, _]) if terms::is_atom(op, "call"))
 }

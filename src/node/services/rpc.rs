@@ -323,6 +323,12 @@ pub(crate) fn register_builtins(node: &Node) {
             .map(terms::pid)
             .ok_or_else(Exception::badarg)
     });
+    // erpc:cast/4 spawns erpc:execute_cast(M, F, A) on the target node.
+    node.register_fn("erpc", "execute_cast", 3, |ctx, a| async move {
+        let node = ctx.node.clone();
+        let gl = ctx.group_leader.clone();
+        apply_terms(&node, &a[0], &a[1], &a[2], gl).await
+    });
     node.register_fn("erlang", "apply", 3, |ctx, a| async move {
         let (Some(m), Some(f), Some(args)) = (
             terms::as_atom(&a[0]),

@@ -1,0 +1,249 @@
+//! Calls out of this node into other nodes: erpc (spawn_request of erpc:execute_call/4 with a monitor), with rex as the fallback.
+
+use super::services::rpc::Class;
+use super::{Node, Process, peers};
+use crate::proto::control::Control;
+use crate::terms;
+use eetf::{Atom, Term};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::time::Instant;
+
+/// Why a call into another node did not return a value.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CallError {
+    /// `{badrpc, Reason}` from the rex form.
+    #[error("badrpc: {0}")]
+    BadRpc(Term),
+    /// The called function raised.
+    #[error("{class:?}: {reason}")]
+    Exception {
+        class: Class,
+        reason: Term,
+        stack: Term,
+    },
+    #[error("timed out")]
+    Timeout,
+    #[error("noconnection: {0}")]
+    NoConnection(String),
+}
+
+impl Node {
+    /// Calls `module:function(args)` on `node`, as `erpc:call/5`: the value,
+    /// or the exception it raised, or a timeout, or noconnection.
+    pub async fn call(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        let deadline = Instant::now() + timeout;
+        tokio::time::timeout_at(deadline, self.connect(node))
+            .await
+            .map_err(|_| CallError::Timeout)?
+            .map_err(|e| CallError::NoConnection(e.to_string()))?;
+        let mut me = self.process();
+        match self
+            .erpc_call(&mut me, node, module, function, args.clone(), deadline)
+            .await
+        {
+            Err(Fallback) => {
+                self.rex_call(&mut me, node, module, function, args, deadline)
+                    .await
+            }
+            Ok(r) => r,
+        }
+    }
+
+    async fn erpc_call(
+        &self,
+        me: &mut Process,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+        deadline: Instant,
+    ) -> Result<Result<Term, CallError>, Fallback> {
+        let req_id = self.make_ref();
+        let erpc_ref = terms::reference(&self.make_ref());
+        // The spawned process is monitored with the request id as reference.
+        self.expect_remote_down(me.pid(), &req_id, node);
+        let ctl = Control::SpawnRequest {
+            req_id: req_id.clone(),
+            from: me.pid().clone(),
+            group_leader: me.pid().clone(),
+            module: Atom::from("erpc"),
+            function: Atom::from("execute_call"),
+            arity: 4,
+            options: terms::list(vec![terms::atom("monitor")]),
+        };
+        let call_args = terms::list(vec![
+            erpc_ref.clone(),
+            terms::atom(module),
+            terms::atom(function),
+            terms::list(args),
+        ]);
+        peers::send_control(self, node, &ctl, Some(&call_args), true);
+        let req_t = terms::reference(&req_id);
+        let mut spawned = None;
+        loop {
+            let msg = match me
+                .receive_match_timeout(|_| true, deadline.saturating_duration_since(Instant::now()))
+                .await
+            {
+                Ok(m) => m,
+                Err(_) => {
+                    self.forget_remote_down(&req_id);
+                    if let Some(pid) = &spawned {
+                        self.exit_signal_to(pid, me.pid(), terms::atom("kill"), false);
+                    }
+                    return Ok(Err(CallError::Timeout));
+                }
+            };
+            let Some(t) = terms::as_tuple(&msg) else {
+                continue;
+            };
+            match t {
+                [tag, r, _flags, result] if terms::is_atom(tag, "spawn_reply") && *r == req_t => {
+                    match result {
+                        Term::Pid(p) => spawned = Some(p.clone()),
+                        // The peer cannot spawn erpc:execute_call: use rex.
+                        _ => {
+                            self.forget_remote_down(&req_id);
+                            return Err(Fallback);
+                        }
+                    }
+                }
+                [tag, r, _, _, reason] if terms::is_atom(tag, "DOWN") && *r == req_t => {
+                    return Ok(erpc_result(&erpc_ref, reason));
+                }
+                // Output of the called function (we are its group leader): print it.
+                [tag, from, reply_as, req] if terms::is_atom(tag, "io_request") => {
+                    if let Some(from) = terms::as_pid(from) {
+                        let reply = answer_io(req);
+                        me.send(
+                            from,
+                            terms::tuple(vec![terms::atom("io_reply"), reply_as.clone(), reply]),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn rex_call(
+        &self,
+        me: &mut Process,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+        deadline: Instant,
+    ) -> Result<Term, CallError> {
+        let tag = terms::reference(&self.make_ref());
+        let req = terms::tuple(vec![
+            terms::atom("$gen_call"),
+            terms::tuple(vec![terms::pid(me.pid()), tag.clone()]),
+            terms::tuple(vec![
+                terms::atom("call"),
+                terms::atom(module),
+                terms::atom(function),
+                terms::list(args),
+                terms::pid(me.pid()),
+            ]),
+        ]);
+        me.send_named_remote(node, "rex", req)
+            .await
+            .map_err(|e| CallError::NoConnection(e.to_string()))?;
+        let mon = me.monitor_name("rex", node);
+        let mon_t = terms::reference(&mon);
+        let msg = me
+            .receive_match_timeout(
+                |m| match terms::as_tuple(m) {
+                    Some([t, _]) => *t == tag,
+                    Some([d, r, ..]) => terms::is_atom(d, "DOWN") && *r == mon_t,
+                    _ => false,
+                },
+                deadline.saturating_duration_since(Instant::now()),
+            )
+            .await
+            .map_err(|_| CallError::Timeout)?;
+        me.demonitor(&mon);
+        match terms::as_tuple(&msg) {
+            Some([_, reply]) => match terms::as_tuple(reply) {
+                Some([b, reason]) if terms::is_atom(b, "badrpc") => {
+                    Err(CallError::BadRpc(reason.clone()))
+                }
+                _ => Ok(reply.clone()),
+            },
+            Some([.., reason]) if terms::is_atom(reason, "noconnection") => {
+                Err(CallError::NoConnection(node.to_owned()))
+            }
+            Some([.., reason]) => Err(CallError::BadRpc(reason.clone())),
+            _ => Err(CallError::BadRpc(msg.clone())),
+        }
+    }
+}
+
+/// The erpc call could not be made; try the rex form.
+struct Fallback;
+
+fn erpc_result(erpc_ref: &Term, reason: &Term) -> Result<Term, CallError> {
+    match terms::as_tuple(reason) {
+        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "return") => Ok(v.clone()),
+        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "throw") => {
+            Err(CallError::Exception {
+                class: Class::Throw,
+                reason: v.clone(),
+                stack: terms::nil(),
+            })
+        }
+        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "exit") => {
+            Err(CallError::Exception {
+                class: Class::Exit,
+                reason: v.clone(),
+                stack: terms::nil(),
+            })
+        }
+        Some([r, kind, v, stack]) if r == erpc_ref && terms::is_atom(kind, "error") => {
+            Err(CallError::Exception {
+                class: Class::Error,
+                reason: v.clone(),
+                stack: stack.clone(),
+            })
+        }
+        _ if terms::is_atom(reason, "noconnection") => Err(CallError::NoConnection(
+            "connection lost during the call".into(),
+        )),
+        // The process died some other way (killed, ...): erpc reports it as an exit.
+        _ => Err(CallError::Exception {
+            class: Class::Exit,
+            reason: reason.clone(),
+            stack: terms::nil(),
+        }),
+    }
+}
+
+/// Answers an I/O request sent to a calling process acting as group leader:
+/// output is printed on our stdout, input is at end of file.
+fn answer_io(req: &Term) -> Term {
+    match terms::as_tuple(req) {
+        Some([op, _enc, chars]) if terms::is_atom(op, "put_chars") => {
+            let mut out = Vec::new();
+            if super::services::io::chardata(chars, &mut out).is_ok() {
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(&out);
+                terms::atom("ok")
+            } else {
+                terms::tuple(vec![terms::atom("error"), terms::atom("put_chars")])
+            }
+        }
+        Some([op, ..]) if terms::is_atom(op, "put_chars") => {
+            terms::tuple(vec![terms::atom("error"), terms::atom("request")])
+        }
+        _ => terms::atom("eof"),
+    }
+}
