@@ -55,6 +55,24 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         timeout: u64,
     },
+    /// Call MOD:FUN(ARG...) on NODE and print the result as iex would.
+    /// Arguments are Elixir terms: `42`, `:atom`, `"bin"`, `[1, 2]`, `%{a: 1}`, ...
+    Call {
+        node: String,
+        module: String,
+        function: String,
+        args: Vec<String>,
+        /// Seconds to wait for the result.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Send TERM (Elixir syntax) to the process registered as NAME on NODE.
+    Send {
+        node: String,
+        #[arg(value_name = "NAME")]
+        registered: String,
+        term: String,
+    },
     /// List the names registered with EPMD, like `epmd -names`.
     Names,
     /// Run an EPMD server in the foreground.
@@ -63,10 +81,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A running node logs at info; one-shot commands only warn, so their output stays clean.
+    let default_level = if cli.command.is_none() {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -131,6 +155,70 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ExitCode::FAILURE
             })
         }
+        Some(Command::Call {
+            node,
+            module,
+            function,
+            args,
+            timeout,
+        }) => {
+            let args = parse_terms(&args)?;
+            let me = builder(&cli.node, &format!("erlnode_call_{}", std::process::id()))?
+                .hidden(true)
+                .start()
+                .await?;
+            let module = module_atom(&module);
+            let result = me
+                .call(
+                    &node,
+                    &module,
+                    &function,
+                    args,
+                    Duration::from_secs(timeout),
+                )
+                .await;
+            me.shutdown().await;
+            match result {
+                Ok(v) => {
+                    println!("{}", erlnode::inspect::inspect(&v));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("erlnode: call failed: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Some(Command::Send {
+            node,
+            registered,
+            term,
+        }) => {
+            let msg = parse_terms(std::slice::from_ref(&term))?.remove(0);
+            let me = builder(&cli.node, &format!("erlnode_send_{}", std::process::id()))?
+                .hidden(true)
+                .start()
+                .await?;
+            let ok = match me.connect(&node).await {
+                Ok(()) => {
+                    let p = me.process();
+                    p.send_named_remote(&node, &registered, msg).await?;
+                    // A ping after the send returns once the send has gone out on the
+                    // same connection, so shutting down cannot lose it.
+                    me.ping(&node, Duration::from_secs(10)).await
+                }
+                Err(e) => {
+                    eprintln!("erlnode: {e}");
+                    false
+                }
+            };
+            me.shutdown().await;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Some(Command::Names) => {
             let port = epmd_port(&cli.node);
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -152,6 +240,28 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             handle.stop().await;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Parses command-line terms in Elixir syntax; an error names the argument and position.
+fn parse_terms(args: &[String]) -> Result<Vec<erlnode::Term>, Box<dyn std::error::Error>> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            erlnode::term_syntax::parse_term(a)
+                .map_err(|e| format!("argument {} ({a:?}): {e}", i + 1).into())
+        })
+        .collect()
+}
+
+/// `Enum` means the Elixir module `Elixir.Enum`, `:lists` or `lists` the Erlang one.
+fn module_atom(m: &str) -> String {
+    if let Some(erl) = m.strip_prefix(':') {
+        erl.to_owned()
+    } else if m.starts_with(|c: char| c.is_ascii_uppercase()) {
+        format!("Elixir.{m}")
+    } else {
+        m.to_owned()
     }
 }
 

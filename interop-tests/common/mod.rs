@@ -162,13 +162,12 @@ pub fn elixir_with(
     Proc::collect(cmd.spawn().expect("cannot start elixir"))
 }
 
-/// Our binary with `args`, logging at `log` level.
+/// Our binary with `args` (a running node logs at info, one-shot commands at warn).
 pub fn erlnode(args: &[&str], epmd_port: u16) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_erlnode"));
     cmd.args(args)
         .arg("--epmd-port")
         .arg(epmd_port.to_string())
-        .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -15,9 +15,11 @@ pub fn start(node: &Node) {
         }
         terms::atom("normal")
     });
-    let inbox = node.spawn(|mut p| async move {
+    let local = node.name().to_owned();
+    let inbox = node.spawn(move |mut p| async move {
+        let opts = crate::inspect::InspectOpts::with_local_node(local);
         while let Ok(msg) = p.receive().await {
-            println!("{msg}");
+            println!("{}", crate::inspect::inspect_with(&msg, &opts));
         }
         terms::atom("normal")
     });

@@ -13,10 +13,10 @@ use tokio::time::Instant;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CallError {
     /// `{badrpc, Reason}` from the rex form.
-    #[error("badrpc: {0}")]
+    #[error("badrpc: {}", crate::inspect::inspect(.0))]
     BadRpc(Term),
     /// The called function raised.
-    #[error("{class:?}: {reason}")]
+    #[error("exception {}: {}", class.as_str(), crate::inspect::inspect(reason))]
     Exception {
         class: Class,
         reason: Term,

@@ -1,0 +1,117 @@
+//! Interop tests for the command line: `erlnode call`, `erlnode send`, and the running node's `echo` and `inbox`, against real Elixir.
+
+mod common;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_and_send_from_the_command_line() {
+    if !have_elixir("call_and_send_from_the_command_line") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    let mut bin = erlnode(&["--sname", &rust, "--cookie", COOKIE], epmd);
+    bin.wait_for("is up", 30).await;
+    let peer = unique("one");
+    let script = r#"
+        Process.register(self(), :shell)
+        IO.puts("ready")
+        receive do m -> IO.puts("shell got #{inspect m}") after 30_000 -> IO.puts("nothing") end
+        Process.sleep(30_000)
+    "#;
+    let ex = elixir("--sname", &peer, COOKIE, epmd, script);
+    ex.wait_for("ready", 30).await;
+    let peer_node = sname(&peer);
+    let call = |args: &[&str]| {
+        let mut v = vec!["call"];
+        v.extend_from_slice(args);
+        v.extend_from_slice(&["--cookie", COOKIE]);
+        erlnode(&v, epmd)
+    };
+    for (args, want) in [
+        (
+            vec![peer_node.as_str(), "Enum", "sum", "[1, 2, 3, 4]"],
+            "10",
+        ),
+        (
+            vec![peer_node.as_str(), ":lists", "seq", "1", "3"],
+            "[1, 2, 3]",
+        ),
+        (
+            vec![peer_node.as_str(), "Map", "put", "%{a: 1}", ":b", "\"two\""],
+            "%{a: 1, b: \"two\"}",
+        ),
+        (
+            vec![
+                peer_node.as_str(),
+                ":erlang",
+                "+",
+                "123456789012345678901234567890",
+                "1",
+            ],
+            "123456789012345678901234567891",
+        ),
+        (
+            vec![peer_node.as_str(), "String", "upcase", "\"héllo\""],
+            "\"HÉLLO\"",
+        ),
+        (
+            vec![
+                peer_node.as_str(),
+                ":erlang",
+                "list_to_tuple",
+                "[:a, 1.5, 'cl']",
+            ],
+            "{:a, 1.5, 'cl'}",
+        ),
+    ] {
+        let mut p = call(&args);
+        assert!(p.finish(30).await, "{args:?}: {}", p.output());
+        assert_eq!(p.output().trim(), want, "{args:?}");
+    }
+    // A call that raises, and a syntax error reported with its position.
+    let mut p = call(&[&peer_node, ":erlang", "error", ":boom"]);
+    assert!(!p.finish(30).await);
+    assert!(
+        p.output().contains("exception error: :boom"),
+        "{}",
+        p.output()
+    );
+    let mut p = call(&[&peer_node, "Enum", "sum", "[1, 2"]);
+    assert!(!p.finish(30).await);
+    assert!(
+        p.output().contains("argument 1") && p.output().contains("1:6"),
+        "{}",
+        p.output()
+    );
+    // send to a registered BEAM process, and to our own inbox (printed by the node).
+    let mut s = erlnode(
+        &[
+            "send",
+            &peer_node,
+            "shell",
+            "{:hi, [1, 2], %{k: \"v\"}}",
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    assert!(s.finish(30).await, "{}", s.output());
+    ex.wait_for("shell got {:hi, [1, 2], %{k: \"v\"}}", 10)
+        .await;
+    let mut s = erlnode(
+        &[
+            "send",
+            &sname(&rust),
+            "inbox",
+            "{:from_cli, 42, :\"日本\"}",
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    assert!(s.finish(30).await, "{}", s.output());
+    bin.wait_for("{:from_cli, 42, :日本}", 10).await;
+    bin.kill();
+}
