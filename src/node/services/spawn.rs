@@ -23,19 +23,24 @@ struct Options {
     monitor: bool,
 }
 
+/// Reads a spawn_request option list; `None` for anything BEAM would refuse
+/// (answered with the error result `badopt`).
 fn parse_options(t: &Term) -> Option<Options> {
     let mut o = Options::default();
     for opt in terms::as_list(t)? {
         match &opt {
             a if terms::is_atom(a, "link") => o.link = true,
             a if terms::is_atom(a, "monitor") => o.monitor = true,
-            Term::Tuple(tu) => match tu.elements.first().and_then(terms::as_atom) {
-                Some("monitor") => o.monitor = true,
-                // reply, reply_tag, priority, fullsweep_after, min_heap_size, ...: no effect here.
-                Some(_) => {}
-                None => return None,
-            },
-            Term::Atom(_) => {}
+            Term::Tuple(tu) if tu.elements.len() == 2 => {
+                match tu.elements.first().and_then(terms::as_atom)? {
+                    "monitor" => o.monitor = true,
+                    // Accepted and of no effect on this node.
+                    "reply" | "reply_tag" | "priority" | "fullsweep_after" | "min_heap_size"
+                    | "min_bin_vheap_size" | "max_heap_size" | "message_queue_data"
+                    | "async_dist" => {}
+                    _ => return None,
+                }
+            }
             _ => return None,
         }
     }
