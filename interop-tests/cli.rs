@@ -115,3 +115,45 @@ async fn call_and_send_from_the_command_line() {
     bin.wait_for("{:from_cli, 42, :日本}", 10).await;
     bin.kill();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn erlnode_epmd_serves_real_erl_and_names_lists_it() {
+    if !have_elixir("erlnode_epmd_serves_real_erl_and_names_lists_it") {
+        return;
+    }
+    let epmd = free_port();
+    let mut server = erlnode(&["epmd"], epmd);
+    server.wait_for("EPMD listening", 30).await;
+    let alive = unique("erl");
+    let mut erl = tokio::process::Command::new("erl")
+        .args(["-sname", &alive, "-noshell", "-start_epmd", "false"])
+        .env("ERL_EPMD_PORT", epmd.to_string())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Real epmd's own client and ours both list the erl node.
+    let mut listed = false;
+    for _ in 0..100 {
+        let out = tokio::process::Command::new("epmd")
+            .args(["-port", &epmd.to_string(), "-names"])
+            .output()
+            .await
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains(&format!("name {alive} at port")) {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(listed, "epmd -names does not list {alive}");
+    let mut names = erlnode(&["names"], epmd);
+    assert!(names.finish(30).await);
+    assert!(
+        names.output().contains(&format!("name {alive} at port")),
+        "{}",
+        names.output()
+    );
+    let _ = erl.start_kill();
+    server.kill();
+}

@@ -353,3 +353,37 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
     assert!(ex.output().contains("ping=pong"), "{}", ex.output());
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
+    if !have_elixir("a_silent_peer_is_dropped_after_the_handshake_timeout") {
+        return;
+    }
+    use tokio::io::AsyncReadExt;
+    let epmd = free_port();
+    let node = erlnode::node::Node::builder(sname(&unique("rust")))
+        .cookie(COOKIE)
+        .epmd_port(epmd)
+        .handshake_timeout(Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let mut silent = tokio::net::TcpStream::connect(("127.0.0.1", node.port()))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let closed = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    // The node still serves real peers.
+    let me = node.name().to_owned();
+    let mut ex = elixir(
+        "--sname",
+        &unique("one"),
+        COOKIE,
+        epmd,
+        &format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#),
+    );
+    assert!(ex.finish(30).await);
+    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    node.shutdown().await;
+}

@@ -81,16 +81,19 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A running node logs at info; one-shot commands only warn, so their output stays clean.
-    let default_level = if cli.command.is_none() {
-        "info"
-    } else {
-        "warn"
+    // Servers (a node, epmd) log at info; one-shot commands only warn, so their output stays clean.
+    let default_level = match cli.command {
+        None | Some(Command::Epmd) => "info",
+        Some(_) => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+            // An empty RUST_LOG counts as unset.
+            std::env::var("RUST_LOG")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .and_then(|v| tracing_subscriber::EnvFilter::try_new(v).ok())
+                .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
