@@ -5,7 +5,10 @@ use erlnode::terms;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let node = Node::builder("rust@127.0.0.1").cookie("secret").start().await?;
+    let node = Node::builder("rust@127.0.0.1")
+        .cookie("secret")
+        .start()
+        .await?;
     // A function callable with :rpc.call / :erpc.call / Node.spawn from any node.
     node.register_fn("demo", "add", 2, |_ctx, args| async move {
         let (a, b) = (terms::as_int(&args[0]), terms::as_int(&args[1]));
