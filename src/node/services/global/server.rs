@@ -602,10 +602,11 @@ impl Server {
             Incoming::RemoveConnection { node } => {
                 if self.is_potentially_known(&node) {
                     tracing::warn!(
-                        "'global' at node {} was asked by {node} to disconnect from it in order to prevent overlapping partitions; this node cannot drop a single connection, so it only stops syncing with {node}",
+                        "'global' at node {} was asked by {node} to disconnect from it in order to prevent overlapping partitions",
                         self.name()
                     );
                     self.handle_nodedown(&node, NodeDown::RemoveConnection);
+                    self.node.disconnect(&node);
                 }
             }
             Incoming::Whereis { name, from } => self.do_whereis(name, from),
