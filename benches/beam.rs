@@ -1,0 +1,1216 @@
+//! Side-by-side benchmark against real BEAM nodes: one-way throughput, ping-pong RTT, sync calls, CPU per message, idle-process memory.
+//!
+//! `cargo bench --bench beam` starts two Elixir nodes (A and B) and one Rust
+//! node on a private EPMD port and measures, per payload, the same scenario
+//! BEAM<->BEAM and Rust<->BEAM in the same run. It prints one table with the
+//! ratios and writes `target/bench/beam.json` and `target/bench/beam.md`.
+//!
+//! Started without `--bench` (as `cargo test --all-targets` does) it runs a
+//! smoke version that takes seconds and still checks every scenario against
+//! real BEAM. Without `erl`/`elixir` on PATH it skips loudly, except with
+//! `CI=true`, where that is a failure.
+//!
+//! Environment: `BENCH_SCALE` multiplies the stream lengths and durations
+//! (default 1); `BENCH_ERL_ARGS` replaces the emulator flags of the BEAM
+//! peers (default `+sbwt none +sbwtdcpu none +sbwtdio none`, so that
+//! scheduler busy-waiting does not count as work in the CPU figures);
+//! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
+//! `rtt`, `sync`, `memory`, comma-separated).
+
+use eetf::{Pid, Term};
+use erlnode::node::{Node, Process};
+use erlnode::terms;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const COOKIE: &str = "bench_cookie";
+const CALLERS: usize = 120;
+
+/// The Elixir side: payloads, sinks, streams, echo, ping and a GenServer.
+const AGENT: &str = r#"
+defmodule Bench do
+  def payload(:int), do: 42
+  def payload(:tuple5), do: {:ok, 123_456, 3.14159, "hello", :world}
+  def payload(:map10), do: Map.new(1..10, fn i -> {String.to_atom("key#{i}"), i} end)
+  def payload(:list200), do: Enum.map(1..200, &(&1 * 1000))
+  def payload(:bin1k), do: :binary.copy(<<0xAB>>, 1024)
+  def payload(:bin64k), do: :binary.copy(<<0xAB>>, 65536)
+
+  def os_pid, do: List.to_integer(:os.getpid())
+
+  def new_sink, do: spawn(&sink/0)
+
+  def sink do
+    receive do
+      {:bench_start, from, n} ->
+        drain(n)
+        send(from, {:bench_ack, n})
+    end
+  end
+
+  defp drain(0), do: :ok
+  defp drain(n), do: (receive do _ -> drain(n - 1) end)
+
+  def stream(to, kind, n) do
+    p = payload(kind)
+    t0 = :erlang.monotonic_time(:nanosecond)
+    send(to, {:bench_start, self(), n})
+    send_n(to, p, n)
+    receive do
+      {:bench_ack, ^n} -> :erlang.monotonic_time(:nanosecond) - t0
+    after
+      300_000 -> exit(:no_ack)
+    end
+  end
+
+  defp send_n(_to, _p, 0), do: :ok
+  defp send_n(to, p, n), do: (send(to, p); send_n(to, p, n - 1))
+
+  def new_echo, do: spawn(&echo/0)
+
+  def echo do
+    receive do
+      {from, m} ->
+        send(from, {:pong, m})
+        echo()
+      :stop ->
+        :ok
+    end
+  end
+
+  def ping(to, kind, iters) do
+    p = payload(kind)
+    for _ <- 1..max(div(iters, 10), 1), do: ping_once(to, p)
+    sorted = Enum.sort(for _ <- 1..iters, do: ping_once(to, p))
+    {pct(sorted, iters, 50), pct(sorted, iters, 99)}
+  end
+
+  defp ping_once(to, p) do
+    t0 = :erlang.monotonic_time(:nanosecond)
+    send(to, {self(), p})
+    receive do
+      {:pong, ^p} -> :erlang.monotonic_time(:nanosecond) - t0
+    after
+      10_000 -> exit(:no_pong)
+    end
+  end
+
+  defp pct(sorted, n, p), do: Enum.at(sorted, max(div(n * p + 99, 100) - 1, 0))
+
+  def callers(server, kind, ncallers, ms) do
+    p = payload(kind)
+    parent = self()
+    t0 = :erlang.monotonic_time(:nanosecond)
+    deadline = t0 + ms * 1_000_000
+    for _ <- 1..ncallers do
+      spawn_link(fn -> send(parent, {:calls, call_loop(server, p, deadline, 0)}) end)
+    end
+    total = Enum.reduce(1..ncallers, 0, fn _, acc -> receive do {:calls, c} -> acc + c end end)
+    {total, :erlang.monotonic_time(:nanosecond) - t0}
+  end
+
+  defp call_loop(server, p, deadline, c) do
+    if :erlang.monotonic_time(:nanosecond) >= deadline do
+      c
+    else
+      ^p = GenServer.call(server, p, 60_000)
+      call_loop(server, p, deadline, c + 1)
+    end
+  end
+end
+
+defmodule BenchSrv do
+  use GenServer
+  def init(s), do: {:ok, s}
+  def handle_call(req, _from, s), do: {:reply, req, s}
+end
+
+{:ok, _} = GenServer.start(BenchSrv, nil, name: :bench_srv)
+IO.puts("bench_ready")
+Process.sleep(:infinity)
+"#;
+
+#[derive(Clone, Copy, Debug)]
+enum Payload {
+    Int,
+    Tuple5,
+    Map10,
+    List200,
+    Bin1k,
+    Bin64k,
+}
+
+impl Payload {
+    const ALL: [Payload; 6] = [
+        Payload::Int,
+        Payload::Tuple5,
+        Payload::Map10,
+        Payload::List200,
+        Payload::Bin1k,
+        Payload::Bin64k,
+    ];
+
+    /// The atom `Bench.payload/1` knows it by.
+    fn key(self) -> &'static str {
+        match self {
+            Payload::Int => "int",
+            Payload::Tuple5 => "tuple5",
+            Payload::Map10 => "map10",
+            Payload::List200 => "list200",
+            Payload::Bin1k => "bin1k",
+            Payload::Bin64k => "bin64k",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Payload::Int => "small int",
+            Payload::Tuple5 => "5-tuple",
+            Payload::Map10 => "10-key map",
+            Payload::List200 => "200-int list",
+            Payload::Bin1k => "1 KiB bin",
+            Payload::Bin64k => "64 KiB bin",
+        }
+    }
+
+    /// The same term `Bench.payload/1` builds.
+    fn term(self) -> Term {
+        match self {
+            Payload::Int => terms::int(42),
+            Payload::Tuple5 => terms::tuple(vec![
+                terms::atom("ok"),
+                terms::int(123_456),
+                Term::Float(eetf::Float { value: 3.14159 }),
+                terms::binary(b"hello".to_vec()),
+                terms::atom("world"),
+            ]),
+            Payload::Map10 => Term::Map(eetf::Map {
+                map: (1..=10)
+                    .map(|i| (terms::atom(&format!("key{i}")), terms::int(i)))
+                    .collect(),
+            }),
+            Payload::List200 => terms::list((1..=200).map(|i| terms::int(i * 1000)).collect()),
+            Payload::Bin1k => terms::binary(vec![0xAB; 1024]),
+            Payload::Bin64k => terms::binary(vec![0xAB; 65536]),
+        }
+    }
+
+    /// Messages per one-way stream in the full run (about a second or two each).
+    fn stream_len(self) -> usize {
+        match self {
+            Payload::Int | Payload::Tuple5 => 300_000,
+            Payload::Map10 => 150_000,
+            Payload::List200 => 40_000,
+            Payload::Bin1k => 150_000,
+            Payload::Bin64k => 5_000,
+        }
+    }
+}
+
+/// How much of everything to do.
+#[derive(Clone, Copy)]
+struct Plan {
+    full: bool,
+    scale: f64,
+    rtt_iters: usize,
+    sync_ms: u64,
+    mem_procs: usize,
+}
+
+impl Plan {
+    fn stream_len(&self, p: Payload) -> usize {
+        if self.full {
+            ((p.stream_len() as f64 * self.scale) as usize).max(10)
+        } else if matches!(p, Payload::Bin64k) {
+            50
+        } else {
+            500
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// BEAM peers
+// ---------------------------------------------------------------------------
+
+struct Beam {
+    name: String,
+    os_pid: u32,
+    _child: Child,
+    out: Arc<Mutex<Vec<String>>>,
+}
+
+fn have_beam() -> bool {
+    let found = |tool: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+    };
+    if found("erl") && found("elixir") {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        eprintln!("bench beam: `erl`/`elixir` not found on PATH, and CI=true requires them");
+        std::process::exit(1);
+    }
+    eprintln!(
+        "\n*** SKIPPING bench beam: `erl`/`elixir` not on PATH (with CI=true this fails) ***\n"
+    );
+    false
+}
+
+fn host() -> String {
+    let h = gethostname::gethostname()
+        .into_string()
+        .unwrap_or_else(|_| "localhost".into());
+    h.split('.').next().unwrap_or("localhost").to_owned()
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
+    l.local_addr().expect("local addr").port()
+}
+
+fn erl_args() -> String {
+    std::env::var("BENCH_ERL_ARGS")
+        .unwrap_or_else(|_| "+sbwt none +sbwtdcpu none +sbwtdio none".into())
+}
+
+async fn start_beam(alive: &str, epmd_port: u16) -> (String, Child, Arc<Mutex<Vec<String>>>) {
+    let mut cmd = Command::new("elixir");
+    cmd.arg("--sname")
+        .arg(alive)
+        .arg("--cookie")
+        .arg(COOKIE)
+        .arg("--erl")
+        .arg(erl_args())
+        .arg("-e")
+        .arg(AGENT)
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("cannot start elixir");
+    let out = Arc::new(Mutex::new(Vec::new()));
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let out = out.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line != "bench_ready" {
+                    eprintln!("    | {line}");
+                }
+                out.lock().unwrap().push(line);
+            }
+        });
+    }
+    (format!("{alive}@{}", host()), child, out)
+}
+
+async fn wait_ready(out: &Arc<Mutex<Vec<String>>>, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !out.lock().unwrap().iter().any(|l| l == "bench_ready") {
+        assert!(
+            Instant::now() < deadline,
+            "BEAM node {name} did not start; output:\n{}",
+            out.lock().unwrap().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `Bench.f(args)` on `peer` through erpc.
+async fn bench_call(node: &Node, peer: &str, f: &str, args: Vec<Term>) -> Term {
+    node.call(peer, "Elixir.Bench", f, args, Duration::from_secs(600))
+        .await
+        .unwrap_or_else(|e| panic!("Bench.{f} on {peer} failed: {e}"))
+}
+
+fn int_of(t: &Term, what: &str) -> i64 {
+    terms::as_int(t).unwrap_or_else(|| panic!("{what}: expected an integer, got {t}"))
+}
+
+fn pid_of(t: &Term, what: &str) -> Pid {
+    terms::as_pid(t)
+        .cloned()
+        .unwrap_or_else(|| panic!("{what}: expected a pid, got {t}"))
+}
+
+fn pair_of(t: &Term, what: &str) -> (i64, i64) {
+    match terms::as_tuple(t) {
+        Some([a, b]) => (int_of(a, what), int_of(b, what)),
+        _ => panic!("{what}: expected a pair, got {t}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CPU and memory from /proc
+// ---------------------------------------------------------------------------
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// User + system CPU seconds of OS process `pid` (all its threads).
+fn cpu_secs(pid: u32, tck: f64) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // After the command name: state is field 3, utime 14, stime 15.
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (get(11) + get(12)) / tck
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// CPU seconds of several OS processes over a piece of work.
+struct CpuWatch {
+    pids: Vec<u32>,
+    start: Vec<f64>,
+    tck: f64,
+}
+
+impl CpuWatch {
+    fn start(pids: &[u32], tck: f64) -> Self {
+        CpuWatch {
+            pids: pids.to_vec(),
+            start: pids.iter().map(|&p| cpu_secs(p, tck)).collect(),
+            tck,
+        }
+    }
+    fn stop(self) -> Vec<f64> {
+        self.pids
+            .iter()
+            .zip(&self.start)
+            .map(|(&p, s)| cpu_secs(p, self.tck) - s)
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rust-side actors
+// ---------------------------------------------------------------------------
+
+fn tuple_parts(t: Term) -> Option<Vec<Term>> {
+    match t {
+        Term::Tuple(eetf::Tuple { elements }) => Some(elements),
+        _ => None,
+    }
+}
+
+/// Counts `n` messages after `{bench_start, From, N}` and acks to From.
+async fn rust_sink(mut p: Process) -> Term {
+    let Ok(start) = p.receive().await else {
+        return terms::atom("normal");
+    };
+    let (from, n) = match terms::as_tuple(&start) {
+        Some([tag, from, n]) if terms::is_atom(tag, "bench_start") => {
+            (pid_of(from, "sink start"), int_of(n, "sink start"))
+        }
+        _ => panic!("sink: unexpected first message {start}"),
+    };
+    for _ in 0..n {
+        if p.receive().await.is_err() {
+            return terms::atom("normal");
+        }
+    }
+    p.send(
+        &from,
+        terms::tuple(vec![terms::atom("bench_ack"), terms::int(n)]),
+    );
+    terms::atom("normal")
+}
+
+/// Answers `{From, M}` with `{pong, M}`.
+async fn rust_echo(mut p: Process) -> Term {
+    while let Ok(m) = p.receive().await {
+        if terms::is_atom(&m, "stop") {
+            break;
+        }
+        if let Some(mut parts) = tuple_parts(m)
+            && parts.len() == 2
+        {
+            let msg = parts.pop().unwrap_or_else(terms::nil);
+            if let Term::Pid(from) = &parts[0] {
+                p.send(from, terms::tuple(vec![terms::atom("pong"), msg]));
+            }
+        }
+    }
+    terms::atom("normal")
+}
+
+/// A gen_server that replies to every call with the request.
+async fn rust_server(mut p: Process) -> Term {
+    while let Ok(m) = p.receive().await {
+        let Some(parts) = tuple_parts(m) else {
+            continue;
+        };
+        let [label, from_tag, req]: [Term; 3] = match parts.try_into() {
+            Ok(a) => a,
+            Err(_) => continue,
+        };
+        if !terms::is_atom(&label, "$gen_call") {
+            continue;
+        }
+        let Some(mut ft) = tuple_parts(from_tag) else {
+            continue;
+        };
+        if ft.len() != 2 {
+            continue;
+        }
+        let tag = ft.pop().unwrap_or_else(terms::nil);
+        if let Term::Pid(from) = &ft[0] {
+            p.send(from, terms::tuple(vec![tag, req]));
+        }
+    }
+    terms::atom("normal")
+}
+
+/// As `GenServer.call({name, node}, req)`: monitor, send, wait for the tagged reply, demonitor.
+async fn gen_call(p: &mut Process, node: &str, name: &str, req: Term) -> Term {
+    let mref = p.monitor_name(name, node);
+    let tag = terms::reference(&mref);
+    let msg = terms::tuple(vec![
+        terms::atom("$gen_call"),
+        terms::tuple(vec![terms::pid(p.pid()), tag.clone()]),
+        req,
+    ]);
+    p.send_named_remote(node, name, msg)
+        .await
+        .expect("send to the server");
+    let reply = p
+        .receive_match_timeout(
+            |m| matches!(terms::as_tuple(m), Some([t, _]) if *t == tag),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("a reply within 60 s");
+    p.demonitor(&mref);
+    tuple_parts(reply)
+        .and_then(|mut v| v.pop())
+        .unwrap_or_else(terms::nil)
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------
+
+struct Ctx {
+    node: Node,
+    a: String,
+    b: String,
+    a_pid: u32,
+    b_pid: u32,
+    me_pid: u32,
+    tck: f64,
+    plan: Plan,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Stream {
+    msgs: usize,
+    secs: f64,
+    /// CPU seconds per message of the sending and the receiving OS process.
+    cpu_send: f64,
+    cpu_recv: f64,
+}
+
+impl Stream {
+    fn rate(&self) -> f64 {
+        self.msgs as f64 / self.secs
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Rtt {
+    p50_us: f64,
+    p99_us: f64,
+}
+
+#[derive(Default, Clone)]
+struct Row {
+    payload: Option<Payload>,
+    bb: Stream,
+    br: Stream,
+    rb: Stream,
+    rtt_bb: Rtt,
+    rtt_rb: Rtt,
+    rtt_br: Rtt,
+    sync_bb: f64,
+    sync_br: f64,
+    sync_rb: f64,
+}
+
+async fn stream_bb(c: &Ctx, p: Payload, n: usize) -> Stream {
+    let sink = bench_call(&c.node, &c.b, "new_sink", vec![]).await;
+    let w = CpuWatch::start(&[c.a_pid, c.b_pid], c.tck);
+    let ns = bench_call(
+        &c.node,
+        &c.a,
+        "stream",
+        vec![sink, terms::atom(p.key()), terms::int(n as i64)],
+    )
+    .await;
+    let cpu = w.stop();
+    Stream {
+        msgs: n,
+        secs: int_of(&ns, "stream") as f64 / 1e9,
+        cpu_send: cpu[0] / n as f64,
+        cpu_recv: cpu[1] / n as f64,
+    }
+}
+
+async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
+    let sink = c.node.spawn(rust_sink);
+    let w = CpuWatch::start(&[c.a_pid, c.me_pid], c.tck);
+    let ns = bench_call(
+        &c.node,
+        &c.a,
+        "stream",
+        vec![
+            Term::Pid(sink),
+            terms::atom(p.key()),
+            terms::int(n as i64),
+        ],
+    )
+    .await;
+    let cpu = w.stop();
+    Stream {
+        msgs: n,
+        secs: int_of(&ns, "stream") as f64 / 1e9,
+        cpu_send: cpu[0] / n as f64,
+        cpu_recv: cpu[1] / n as f64,
+    }
+}
+
+async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
+    let sink = pid_of(&bench_call(&c.node, &c.a, "new_sink", vec![]).await, "sink");
+    let payload = p.term();
+    let node = c.node.clone();
+    let w = CpuWatch::start(&[c.me_pid, c.a_pid], c.tck);
+    let secs = tokio::spawn(async move {
+        let mut me = node.process();
+        let t0 = Instant::now();
+        me.send(
+            &sink,
+            terms::tuple(vec![
+                terms::atom("bench_start"),
+                terms::pid(me.pid()),
+                terms::int(n as i64),
+            ]),
+        );
+        for i in 0..n {
+            me.send(&sink, payload.clone());
+            if i % 1024 == 1023 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let ack = me
+            .receive_timeout(Duration::from_secs(300))
+            .await
+            .expect("ack from the BEAM sink");
+        assert!(
+            matches!(terms::as_tuple(&ack), Some([t, k]) if terms::is_atom(t, "bench_ack") && terms::as_int(k) == Some(n as i64)),
+            "unexpected ack {ack}"
+        );
+        t0.elapsed().as_secs_f64()
+    })
+    .await
+    .expect("the Rust sender");
+    let cpu = w.stop();
+    Stream {
+        msgs: n,
+        secs,
+        cpu_send: cpu[0] / n as f64,
+        cpu_recv: cpu[1] / n as f64,
+    }
+}
+
+fn rtt_of(ns: (i64, i64)) -> Rtt {
+    Rtt {
+        p50_us: ns.0 as f64 / 1e3,
+        p99_us: ns.1 as f64 / 1e3,
+    }
+}
+
+async fn rtt_beam_pings(c: &Ctx, from: &str, echo: Term, p: Payload) -> Rtt {
+    let r = bench_call(
+        &c.node,
+        from,
+        "ping",
+        vec![
+            echo,
+            terms::atom(p.key()),
+            terms::int(c.plan.rtt_iters as i64),
+        ],
+    )
+    .await;
+    rtt_of(pair_of(&r, "ping"))
+}
+
+async fn rtt_rust_pings(c: &Ctx, p: Payload) -> Rtt {
+    let echo = pid_of(&bench_call(&c.node, &c.a, "new_echo", vec![]).await, "echo");
+    let payload = p.term();
+    let iters = c.plan.rtt_iters;
+    let mut me = c.node.process();
+    let mut times = Vec::with_capacity(iters);
+    for i in 0..iters + (iters / 10).max(1) {
+        let t0 = Instant::now();
+        me.send(
+            &echo,
+            terms::tuple(vec![terms::pid(me.pid()), payload.clone()]),
+        );
+        let reply = me
+            .receive_timeout(Duration::from_secs(10))
+            .await
+            .expect("pong");
+        let dt = t0.elapsed();
+        match terms::as_tuple(&reply) {
+            Some([t, m]) if terms::is_atom(t, "pong") && *m == payload => {}
+            _ => panic!("unexpected pong {reply}"),
+        }
+        if i >= (iters / 10).max(1) {
+            times.push(dt.as_nanos() as i64);
+        }
+    }
+    me.send(&echo, terms::atom("stop"));
+    times.sort_unstable();
+    let pct = |p: usize| times[((iters * p).div_ceil(100)).max(1) - 1];
+    rtt_of((pct(50), pct(99)))
+}
+
+async fn sync_beam_callers(c: &Ctx, server_node: &str, p: Payload) -> f64 {
+    let server = terms::tuple(vec![terms::atom("bench_srv"), terms::atom(server_node)]);
+    let r = bench_call(
+        &c.node,
+        &c.a,
+        "callers",
+        vec![
+            server,
+            terms::atom(p.key()),
+            terms::int(CALLERS as i64),
+            terms::int(c.plan.sync_ms as i64),
+        ],
+    )
+    .await;
+    let (calls, ns) = pair_of(&r, "callers");
+    assert!(calls > 0, "no sync call completed");
+    calls as f64 / (ns as f64 / 1e9)
+}
+
+async fn sync_rust_callers(c: &Ctx, p: Payload) -> f64 {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_millis(c.plan.sync_ms);
+    for _ in 0..CALLERS {
+        let tx = tx.clone();
+        let server_node = c.a.clone();
+        let payload = p.term();
+        c.node.spawn(move |mut me| async move {
+            let mut calls = 0u64;
+            while Instant::now() < deadline {
+                let reply = gen_call(&mut me, &server_node, "bench_srv", payload.clone()).await;
+                assert!(reply == payload, "reply differs from the request");
+                calls += 1;
+            }
+            let _ = tx.send(calls);
+            terms::atom("normal")
+        });
+    }
+    drop(tx);
+    let mut total = 0;
+    while let Some(n) = rx.recv().await {
+        total += n;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    assert!(total > 0, "no sync call completed");
+    total as f64 / secs
+}
+
+// ---------------------------------------------------------------------------
+// Memory: a child process with a fresh node
+// ---------------------------------------------------------------------------
+
+/// In the child: start a node, spawn `n` idle processes, print RSS before and after.
+fn memory_child(n: usize, epmd_port: u16) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let node = Node::builder(format!("benchmem{}@{}", std::process::id(), host()))
+            .cookie(COOKIE)
+            .epmd_port(epmd_port)
+            .start()
+            .await
+            .expect("memory node starts");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let before = rss_bytes();
+        for _ in 0..n {
+            node.spawn(|mut p| async move {
+                let _ = p.receive().await;
+                terms::atom("normal")
+            });
+        }
+        // Let every task run to its first await.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = rss_bytes();
+        println!("memory {n} {before} {after}");
+    });
+}
+
+struct Memory {
+    procs: usize,
+    before: u64,
+    after: u64,
+}
+
+impl Memory {
+    fn per_proc(&self) -> f64 {
+        (self.after.saturating_sub(self.before)) as f64 / self.procs as f64
+    }
+}
+
+fn run_memory(n: usize, epmd_port: u16) -> Memory {
+    let exe = std::env::current_exe().expect("own executable");
+    let out = std::process::Command::new(exe)
+        .args(["--memory-child", &n.to_string(), &epmd_port.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("memory child runs");
+    assert!(out.status.success(), "memory child failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("memory "))
+        .unwrap_or_else(|| panic!("memory child printed no result: {text}"));
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    assert_eq!(v.len(), 3, "bad memory line {line}");
+    Memory {
+        procs: v[0] as usize,
+        before: v[1],
+        after: v[2],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn us(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 && a.is_finite() {
+        format!("{:.2}x", a / b)
+    } else {
+        "-".into()
+    }
+}
+
+fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "| metric (target) |");
+    for r in rows {
+        let _ = write!(s, " {} |", r.payload.map(|p| p.label()).unwrap_or("?"));
+    }
+    s.push('\n');
+    let _ = write!(s, "|---|");
+    for _ in rows {
+        s.push_str("---:|");
+    }
+    s.push('\n');
+    let mut line = |name: &str, cell: &dyn Fn(&Row) -> String| {
+        let _ = write!(s, "| {name} |");
+        for r in rows {
+            let _ = write!(s, " {} |", cell(r));
+        }
+        s.push('\n');
+    };
+    if only("stream") {
+        line("one-way msg/s BEAM->BEAM", &|r| si(r.bb.rate()));
+        line("one-way msg/s BEAM->Rust (>=1.3x)", &|r| {
+            format!("{} ({})", si(r.br.rate()), ratio(r.br.rate(), r.bb.rate()))
+        });
+        line("one-way msg/s Rust->BEAM (>=1.3x)", &|r| {
+            format!("{} ({})", si(r.rb.rate()), ratio(r.rb.rate(), r.bb.rate()))
+        });
+        let cpu = |v: f64| format!("{:.2}", v * 1e6);
+        line("CPU µs/msg BEAM->BEAM: sender A / receiver B", &|r| {
+            format!("{} / {}", cpu(r.bb.cpu_send), cpu(r.bb.cpu_recv))
+        });
+        line("CPU µs/msg BEAM->Rust: Rust receiver / BEAM sender (<=0.25x)", &|r| {
+            format!(
+                "{} / {} ({})",
+                cpu(r.br.cpu_recv),
+                cpu(r.br.cpu_send),
+                ratio(r.br.cpu_recv, r.br.cpu_send)
+            )
+        });
+        line("CPU µs/msg Rust->BEAM: Rust sender / BEAM receiver (<=0.25x)", &|r| {
+            format!(
+                "{} / {} ({})",
+                cpu(r.rb.cpu_send),
+                cpu(r.rb.cpu_recv),
+                ratio(r.rb.cpu_send, r.rb.cpu_recv)
+            )
+        });
+        line("Rust receiver vs BEAM receiver CPU/msg", &|r| {
+            ratio(r.br.cpu_recv, r.bb.cpu_recv)
+        });
+        line("Rust sender vs BEAM sender CPU/msg", &|r| {
+            ratio(r.rb.cpu_send, r.bb.cpu_send)
+        });
+    }
+    if only("rtt") {
+        line("RTT p50 µs BEAM<->BEAM", &|r| us(r.rtt_bb.p50_us));
+        line("RTT p50 µs Rust pings BEAM (<=1x)", &|r| {
+            format!(
+                "{} ({})",
+                us(r.rtt_rb.p50_us),
+                ratio(r.rtt_rb.p50_us, r.rtt_bb.p50_us)
+            )
+        });
+        line("RTT p50 µs BEAM pings Rust (<=1x)", &|r| {
+            format!(
+                "{} ({})",
+                us(r.rtt_br.p50_us),
+                ratio(r.rtt_br.p50_us, r.rtt_bb.p50_us)
+            )
+        });
+        line("RTT p99 µs BEAM<->BEAM", &|r| us(r.rtt_bb.p99_us));
+        line("RTT p99 µs Rust pings BEAM", &|r| {
+            format!(
+                "{} ({})",
+                us(r.rtt_rb.p99_us),
+                ratio(r.rtt_rb.p99_us, r.rtt_bb.p99_us)
+            )
+        });
+        line("RTT p99 µs BEAM pings Rust", &|r| {
+            format!(
+                "{} ({})",
+                us(r.rtt_br.p99_us),
+                ratio(r.rtt_br.p99_us, r.rtt_bb.p99_us)
+            )
+        });
+    }
+    if only("sync") {
+        line("sync calls/s, 120 callers, BEAM->BEAM", &|r| si(r.sync_bb));
+        line("sync calls/s BEAM callers -> Rust server", &|r| {
+            format!("{} ({})", si(r.sync_br), ratio(r.sync_br, r.sync_bb))
+        });
+        line("sync calls/s Rust callers -> BEAM server", &|r| {
+            format!("{} ({})", si(r.sync_rb), ratio(r.sync_rb, r.sync_bb))
+        });
+    }
+    if let Some(m) = mem {
+        let _ = writeln!(
+            s,
+            "\nIdle Rust processes: {} processes, RSS {:.1} MiB -> {:.1} MiB, {:.0} bytes per process (target <= 1024).",
+            m.procs,
+            m.before as f64 / 1048576.0,
+            m.after as f64 / 1048576.0,
+            m.per_proc()
+        );
+    }
+    s
+}
+
+fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
+    fn stream(s: &Stream) -> String {
+        format!(
+            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}}}",
+            s.msgs,
+            s.secs,
+            s.rate(),
+            s.cpu_send,
+            s.cpu_recv
+        )
+    }
+    fn rtt(r: &Rtt) -> String {
+        format!(
+            "{{\"p50_us\": {:.2}, \"p99_us\": {:.2}}}",
+            r.p50_us, r.p99_us
+        )
+    }
+    let mut s = String::from("{\n");
+    let _ = writeln!(
+        s,
+        "  \"mode\": \"{}\",\n  \"erl_args\": \"{}\",\n  \"cores\": {},\n  \"sync_callers\": {CALLERS},\n  \"sync_ms\": {},\n  \"rtt_iters\": {},",
+        if plan.full { "full" } else { "smoke" },
+        erl_args(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        plan.sync_ms,
+        plan.rtt_iters
+    );
+    s.push_str("  \"payloads\": [\n");
+    for (i, r) in rows.iter().enumerate() {
+        let p = r.payload.map(|p| p.key()).unwrap_or("?");
+        let _ = write!(
+            s,
+            "    {{\"payload\": \"{p}\",\n     \"stream_beam_beam\": {},\n     \"stream_beam_rust\": {},\n     \"stream_rust_beam\": {},\n     \"throughput_ratio_beam_rust\": {:.3}, \"throughput_ratio_rust_beam\": {:.3},\n     \"rtt_beam_beam\": {}, \"rtt_rust_pings_beam\": {}, \"rtt_beam_pings_rust\": {},\n     \"sync_calls_per_sec\": {{\"beam_beam\": {:.1}, \"beam_callers_rust_server\": {:.1}, \"rust_callers_beam_server\": {:.1}}}}}{}\n",
+            stream(&r.bb),
+            stream(&r.br),
+            stream(&r.rb),
+            r.br.rate() / r.bb.rate(),
+            r.rb.rate() / r.bb.rate(),
+            rtt(&r.rtt_bb),
+            rtt(&r.rtt_rb),
+            rtt(&r.rtt_br),
+            r.sync_bb,
+            r.sync_br,
+            r.sync_rb,
+            if i + 1 < rows.len() { "," } else { "" }
+        );
+    }
+    s.push_str("  ]");
+    if let Some(m) = mem {
+        let _ = write!(
+            s,
+            ",\n  \"memory\": {{\"idle_processes\": {}, \"rss_before\": {}, \"rss_after\": {}, \"bytes_per_process\": {:.1}}}",
+            m.procs,
+            m.before,
+            m.after,
+            m.per_proc()
+        );
+    }
+    s.push_str("\n}\n");
+    // NaN/inf are not JSON.
+    s.replace("NaN", "null").replace("inf", "null")
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--memory-child") {
+        let n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1000);
+        let port = args.get(i + 2).and_then(|v| v.parse().ok()).unwrap_or(4369);
+        memory_child(n, port);
+        return;
+    }
+    // `cargo bench` passes --bench; `cargo test` runs this without it.
+    let full = args.iter().any(|a| a == "--bench");
+    if !have_beam() {
+        return;
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let scale: f64 = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let plan = if full {
+        Plan {
+            full,
+            scale,
+            rtt_iters: ((2000.0 * scale) as usize).max(10),
+            sync_ms: ((2000.0 * scale) as u64).max(100),
+            mem_procs: 100_000,
+        }
+    } else {
+        Plan {
+            full,
+            scale,
+            rtt_iters: 20,
+            sync_ms: 150,
+            mem_procs: 2000,
+        }
+    };
+    let only_env = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let only = move |what: &str| only_env.is_empty() || only_env.split(',').any(|w| w == what);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = Instant::now();
+    let (rows, mem) = rt.block_on(run(plan, &only));
+    let report = table(&rows, mem.as_ref(), &only);
+    println!(
+        "\nerlnode vs BEAM ({} run, {:.0} s; ratios are Rust / BEAM<->BEAM)\n\n{report}",
+        if full { "full" } else { "smoke" },
+        started.elapsed().as_secs_f64()
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let stem = if full { "beam" } else { "beam-smoke" };
+    let json_path = dir.join(format!("{stem}.json"));
+    let md_path = dir.join(format!("{stem}.md"));
+    if let Err(e) = std::fs::write(&json_path, json(&rows, mem.as_ref(), &plan)) {
+        eprintln!("cannot write {}: {e}", json_path.display());
+    }
+    if let Err(e) = std::fs::write(&md_path, &report) {
+        eprintln!("cannot write {}: {e}", md_path.display());
+    }
+    println!("written: {} and {}", json_path.display(), md_path.display());
+}
+
+async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memory>) {
+    let epmd_port = free_port();
+    let tag = std::process::id();
+    let node = Node::builder(format!("benchrust{tag}@{}", host()))
+        .cookie(COOKIE)
+        .epmd_port(epmd_port)
+        .start()
+        .await
+        .expect("Rust node starts");
+    // Memory first, in a fresh child process, before anything else runs.
+    let mem = only("memory").then(|| run_memory(plan.mem_procs, epmd_port));
+    let (a, child_a, out_a) = start_beam(&format!("bencha{tag}"), epmd_port).await;
+    let (b, child_b, out_b) = start_beam(&format!("benchb{tag}"), epmd_port).await;
+    wait_ready(&out_a, &a).await;
+    wait_ready(&out_b, &b).await;
+    let os_pid = |t: Term| int_of(&t, "os_pid") as u32;
+    let a_pid = os_pid(bench_call(&node, &a, "os_pid", vec![]).await);
+    let b_pid = os_pid(bench_call(&node, &b, "os_pid", vec![]).await);
+    let beams = [
+        Beam {
+            name: a.clone(),
+            os_pid: a_pid,
+            _child: child_a,
+            out: out_a,
+        },
+        Beam {
+            name: b.clone(),
+            os_pid: b_pid,
+            _child: child_b,
+            out: out_b,
+        },
+    ];
+    for beam in &beams {
+        assert!(
+            std::path::Path::new(&format!("/proc/{}/stat", beam.os_pid)).exists(),
+            "no /proc entry for BEAM node {} (os pid {}); output:\n{}",
+            beam.name,
+            beam.os_pid,
+            beam.out.lock().unwrap().join("\n")
+        );
+    }
+    let server = node.spawn(rust_server);
+    node.register("bench_srv", &server)
+        .expect("register bench_srv");
+    let c = Ctx {
+        node: node.clone(),
+        a: a.clone(),
+        b: b.clone(),
+        a_pid,
+        b_pid,
+        me_pid: std::process::id(),
+        tck: clock_ticks(),
+        plan,
+    };
+    // Warm up: connect A<->B and A->Rust, load code paths.
+    let _ = stream_bb(&c, Payload::Int, 100).await;
+    let _ = stream_br(&c, Payload::Int, 100).await;
+    let _ = stream_rb(&c, Payload::Int, 100).await;
+
+    let mut rows = Vec::new();
+    for p in Payload::ALL {
+        let mut r = Row {
+            payload: Some(p),
+            ..Row::default()
+        };
+        let n = plan.stream_len(p);
+        if only("stream") {
+            r.bb = stream_bb(&c, p, n).await;
+            r.br = stream_br(&c, p, n).await;
+            r.rb = stream_rb(&c, p, n).await;
+            eprintln!(
+                "{:>12} stream msg/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
+                p.label(),
+                si(r.bb.rate()),
+                si(r.br.rate()),
+                si(r.rb.rate())
+            );
+        }
+        if only("rtt") {
+            let echo_b = bench_call(&node, &b, "new_echo", vec![]).await;
+            r.rtt_bb = rtt_beam_pings(&c, &a, echo_b.clone(), p).await;
+            node.send(&pid_of(&echo_b, "echo"), terms::atom("stop"));
+            r.rtt_rb = rtt_rust_pings(&c, p).await;
+            let echo_r = node.spawn(rust_echo);
+            r.rtt_br = rtt_beam_pings(&c, &a, Term::Pid(echo_r.clone()), p).await;
+            node.send(&echo_r, terms::atom("stop"));
+            eprintln!(
+                "{:>12} RTT p50 µs    B<>B {:>10}  R>B> {:>10}  B>R> {:>10}",
+                p.label(),
+                us(r.rtt_bb.p50_us),
+                us(r.rtt_rb.p50_us),
+                us(r.rtt_br.p50_us)
+            );
+        }
+        if only("sync") {
+            r.sync_bb = sync_beam_callers(&c, &b, p).await;
+            r.sync_br = sync_beam_callers(&c, node.name(), p).await;
+            r.sync_rb = sync_rust_callers(&c, p).await;
+            eprintln!(
+                "{:>12} sync calls/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
+                p.label(),
+                si(r.sync_bb),
+                si(r.sync_br),
+                si(r.sync_rb)
+            );
+        }
+        rows.push(r);
+    }
+    node.shutdown().await;
+    drop(beams);
+    (rows, mem)
+}
