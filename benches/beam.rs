@@ -15,7 +15,8 @@
 //! peers (default `+sbwt none +sbwtdcpu none +sbwtdio none`, so that
 //! scheduler busy-waiting does not count as work in the CPU figures);
 //! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
-//! `rtt`, `sync`, `memory`, comma-separated).
+//! `rtt`, `sync`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
+//! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`).
 
 use eetf::{Pid, Term};
 use erlnode::node::{Node, Process};
@@ -47,19 +48,26 @@ defmodule Bench do
 
   def sink do
     receive do
-      {:bench_start, from, n} ->
-        drain(n)
+      {:bench_start, from, n, every} ->
+        drain(from, every, 0, n)
         send(from, {:bench_ack, n})
     end
   end
 
-  defp drain(0), do: :ok
-  defp drain(n), do: (receive do _ -> drain(n - 1) end)
+  # Counts n messages; with every > 0, tells the sender every `every` messages.
+  defp drain(_from, _every, n, n), do: :ok
+  defp drain(from, every, k, n) do
+    receive do
+      _ ->
+        if every > 0 and rem(k + 1, every) == 0, do: send(from, {:bench_progress, k + 1})
+        drain(from, every, k + 1, n)
+    end
+  end
 
   def stream(to, kind, n) do
     p = payload(kind)
     t0 = :erlang.monotonic_time(:nanosecond)
-    send(to, {:bench_start, self(), n})
+    send(to, {:bench_start, self(), n, 0})
     send_n(to, p, n)
     receive do
       {:bench_ack, ^n} -> :erlang.monotonic_time(:nanosecond) - t0
@@ -203,11 +211,12 @@ impl Payload {
     /// Messages per one-way stream in the full run (about a second or two each).
     fn stream_len(self) -> usize {
         match self {
-            Payload::Int | Payload::Tuple5 => 300_000,
-            Payload::Map10 => 150_000,
-            Payload::List200 => 40_000,
-            Payload::Bin1k => 150_000,
-            Payload::Bin64k => 5_000,
+            Payload::Int => 800_000,
+            Payload::Tuple5 => 800_000,
+            Payload::Map10 => 600_000,
+            Payload::List200 => 300_000,
+            Payload::Bin1k => 500_000,
+            Payload::Bin64k => 60_000,
         }
     }
 }
@@ -435,7 +444,7 @@ async fn rust_sink(mut p: Process) -> Term {
         return terms::atom("normal");
     };
     let (from, n) = match terms::as_tuple(&start) {
-        Some([tag, from, n]) if terms::is_atom(tag, "bench_start") => {
+        Some([tag, from, n, _every]) if terms::is_atom(tag, "bench_start") => {
             (pid_of(from, "sink start"), int_of(n, "sink start"))
         }
         _ => panic!("sink: unexpected first message {start}"),
@@ -617,6 +626,9 @@ async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
 async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
     let sink = pid_of(&bench_call(&c.node, &c.a, "new_sink", vec![]).await, "sink");
     let payload = p.term();
+    let size = erlnode::proto::etf::to_vec(&payload).map_or(64, |v| v.len());
+    let window = (16 * 1024 * 1024 / (size + 64)).clamp(256, 65536);
+    let every = window / 4;
     let node = c.node.clone();
     let w = CpuWatch::start(&[c.me_pid, c.a_pid], c.tck);
     let secs = tokio::spawn(async move {
@@ -628,18 +640,36 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
                 terms::atom("bench_start"),
                 terms::pid(me.pid()),
                 terms::int(n as i64),
+                terms::int(every as i64),
             ]),
         );
+        // Our send queue is unbounded, so keep at most `window` messages in
+        // flight (BEAM senders are held back by the dist buffer busy limit).
+        let mut acked = 0usize;
         for i in 0..n {
-            me.send(&sink, payload.clone());
-            if i % 1024 == 1023 {
-                tokio::task::yield_now().await;
+            while i >= acked + window {
+                let m = me
+                    .receive_timeout(Duration::from_secs(300))
+                    .await
+                    .expect("progress from the BEAM sink");
+                match terms::as_tuple(&m) {
+                    Some([t, k]) if terms::is_atom(t, "bench_progress") => {
+                        acked = terms::as_int(k).unwrap_or(0) as usize;
+                    }
+                    _ => panic!("unexpected message {m}"),
+                }
             }
+            me.send(&sink, payload.clone());
         }
-        let ack = me
-            .receive_timeout(Duration::from_secs(300))
-            .await
-            .expect("ack from the BEAM sink");
+        let ack = loop {
+            let m = me
+                .receive_timeout(Duration::from_secs(300))
+                .await
+                .expect("ack from the BEAM sink");
+            if !matches!(terms::as_tuple(&m), Some([t, _]) if terms::is_atom(t, "bench_progress")) {
+                break m;
+            }
+        };
         assert!(
             matches!(terms::as_tuple(&ack), Some([t, k]) if terms::is_atom(t, "bench_ack") && terms::as_int(k) == Some(n as i64)),
             "unexpected ack {ack}"
@@ -1161,8 +1191,12 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
     let _ = stream_br(&c, Payload::Int, 100).await;
     let _ = stream_rb(&c, Payload::Int, 100).await;
 
+    let payloads = std::env::var("BENCH_PAYLOADS").unwrap_or_default();
     let mut rows = Vec::new();
     for p in Payload::ALL {
+        if !payloads.is_empty() && !payloads.split(',').any(|k| k == p.key()) {
+            continue;
+        }
         let mut r = Row {
             payload: Some(p),
             ..Row::default()
