@@ -41,6 +41,10 @@ struct NodeArgs {
     /// EPMD port (default: $ERL_EPMD_PORT, else 4369).
     #[arg(long, global = true)]
     epmd_port: Option<u16>,
+    /// Register an I/O server on this node's stdout in :global under NAME, so that
+    /// `IO.puts(:global.whereis_name(:NAME), "Hello")` prints here.
+    #[arg(long, global = true, value_name = "NAME")]
+    global_io: Option<String>,
     /// Seconds without traffic before a peer is declared down (ticks go every quarter of it).
     #[arg(long, global = true, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     net_ticktime: u64,
@@ -271,6 +275,14 @@ fn module_atom(m: &str) -> String {
 async fn run_node(args: &NodeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let node = builder(args, "erlnode")?.start().await?;
     erlnode::node::demo::start(&node);
+    if let Some(name) = &args.global_io {
+        let io = erlnode::node::services::io_server::start_stdout_server(&node);
+        match erlnode::node::services::global::register_name(&node, name, &io).await {
+            Ok(true) => tracing::info!("I/O server registered in :global as {name}"),
+            Ok(false) => tracing::error!("the :global name {name} is already taken"),
+            Err(e) => tracing::error!("cannot register {name} in :global: {e}"),
+        }
+    }
     println!(
         "{} is up (port {}){}",
         node.name(),

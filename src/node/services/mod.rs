@@ -4,6 +4,7 @@ pub(crate) mod eval;
 pub mod global;
 pub mod io;
 pub mod io_format;
+pub mod io_server;
 pub(crate) mod net_kernel;
 pub(crate) mod rex;
 pub mod rpc;
