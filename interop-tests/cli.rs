@@ -157,3 +157,42 @@ async fn erlnode_epmd_serves_real_erl_and_names_lists_it() {
     let _ = erl.start_kill();
     server.kill();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_the_node_cleanly_and_its_epmd_registration_goes() {
+    if !have_elixir("ctrl_c_stops_the_node_cleanly_and_its_epmd_registration_goes") {
+        return;
+    }
+    let epmd = free_port();
+    // A real epmd, so the registration outlives nothing but our connection to it.
+    let mut real_epmd = tokio::process::Command::new("epmd")
+        .args(["-port", &epmd.to_string()])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let names = || async {
+        let out = tokio::process::Command::new("epmd")
+            .args(["-port", &epmd.to_string(), "-names"])
+            .output()
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let alive = unique("rust");
+    let mut bin = erlnode(&["--sname", &alive, "--cookie", COOKIE], epmd);
+    bin.wait_for("is up", 30).await;
+    assert!(names().await.contains(&format!("name {alive} at port")));
+    bin.signal("INT");
+    assert!(bin.finish(10).await, "exit status not 0:\n{}", bin.output());
+    assert!(bin.output().contains("node stopped"), "{}", bin.output());
+    let mut gone = false;
+    for _ in 0..50 {
+        if !names().await.contains(&format!("name {alive} ")) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "still registered:\n{}", names().await);
+    let _ = real_epmd.start_kill();
+}
