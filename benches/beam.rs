@@ -607,11 +607,7 @@ async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
         &c.node,
         &c.a,
         "stream",
-        vec![
-            Term::Pid(sink),
-            terms::atom(p.key()),
-            terms::int(n as i64),
-        ],
+        vec![Term::Pid(sink), terms::atom(p.key()), terms::int(n as i64)],
     )
     .await;
     let cpu = w.stop();
@@ -919,22 +915,28 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
         line("CPU µs/msg BEAM->BEAM: sender A / receiver B", &|r| {
             format!("{} / {}", cpu(r.bb.cpu_send), cpu(r.bb.cpu_recv))
         });
-        line("CPU µs/msg BEAM->Rust: Rust receiver / BEAM sender (<=0.25x)", &|r| {
-            format!(
-                "{} / {} ({})",
-                cpu(r.br.cpu_recv),
-                cpu(r.br.cpu_send),
-                ratio(r.br.cpu_recv, r.br.cpu_send)
-            )
-        });
-        line("CPU µs/msg Rust->BEAM: Rust sender / BEAM receiver (<=0.25x)", &|r| {
-            format!(
-                "{} / {} ({})",
-                cpu(r.rb.cpu_send),
-                cpu(r.rb.cpu_recv),
-                ratio(r.rb.cpu_send, r.rb.cpu_recv)
-            )
-        });
+        line(
+            "CPU µs/msg BEAM->Rust: Rust receiver / BEAM sender (<=0.25x)",
+            &|r| {
+                format!(
+                    "{} / {} ({})",
+                    cpu(r.br.cpu_recv),
+                    cpu(r.br.cpu_send),
+                    ratio(r.br.cpu_recv, r.br.cpu_send)
+                )
+            },
+        );
+        line(
+            "CPU µs/msg Rust->BEAM: Rust sender / BEAM receiver (<=0.25x)",
+            &|r| {
+                format!(
+                    "{} / {} ({})",
+                    cpu(r.rb.cpu_send),
+                    cpu(r.rb.cpu_recv),
+                    ratio(r.rb.cpu_send, r.rb.cpu_recv)
+                )
+            },
+        );
         line("Rust receiver vs BEAM receiver CPU/msg", &|r| {
             ratio(r.br.cpu_recv, r.bb.cpu_recv)
         });

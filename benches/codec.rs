@@ -103,8 +103,7 @@ fn codec(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("erlnode", "encode_frame"), |b| {
             b.iter(|| {
                 out.clear();
-                encode_frame(black_box(&ctl), Some(black_box(&term)), &mut out)
-                    .expect("encodes");
+                encode_frame(black_box(&ctl), Some(black_box(&term)), &mut out).expect("encodes");
             })
         });
         let mut out = Vec::with_capacity(frame.len() + 64);
