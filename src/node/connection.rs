@@ -70,13 +70,15 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
     let mut acceptor = Acceptor::new(node.handshake_config(), rand::random());
     let mut buf = Vec::new();
     let timeout = node.inner.handshake_timeout;
+    let mut adopted = None;
     let result = tokio::time::timeout(timeout, async {
         let mut replace = false;
         loop {
             let packet = read_packet(&mut stream, &mut buf).await?;
             let step = match acceptor.handle(&packet) {
                 Ok(Accepted::Decide(sn)) => {
-                    let status = peers::accept_status(&node, &sn.name);
+                    let (status, abandoned_dial) = peers::accept_status(&node, &sn.name);
+                    adopted = abandoned_dial;
                     replace = status == Status::Alive;
                     match acceptor.decide(status) {
                         Ok(bytes) => {
@@ -120,16 +122,28 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
         }
     })
     .await;
-    match result {
-        Ok(Ok(est)) => run_connection(node, stream, buf, est).await,
-        Ok(Err(reason)) => match acceptor.peer_name() {
-            Some(peer) => tracing::error!("connection attempt from node {peer} rejected: {reason}"),
-            None => tracing::warn!(%addr, "incoming handshake failed: {reason}"),
-        },
-        Err(_) => tracing::warn!(
-            peer = acceptor.peer_name().unwrap_or("?"),
-            "handshake timed out after {timeout:?}"
-        ),
+    let reason = match result {
+        Ok(Ok(est)) => return run_connection(node, stream, buf, est).await,
+        Ok(Err(reason)) => {
+            match acceptor.peer_name() {
+                Some(peer) => {
+                    tracing::error!("connection attempt from node {peer} rejected: {reason}")
+                }
+                None => tracing::warn!(%addr, "incoming handshake failed: {reason}"),
+            }
+            reason
+        }
+        Err(_) => {
+            tracing::warn!(
+                peer = acceptor.peer_name().unwrap_or("?"),
+                "handshake timed out after {timeout:?}"
+            );
+            format!("handshake timed out after {timeout:?}")
+        }
+    };
+    // We gave up our own dial for this one: its queue and waiters fail with it.
+    if let (Some(id), Some(peer)) = (adopted, acceptor.peer_name()) {
+        peers::dial_failed(&node, peer, id, reason);
     }
 }
 

@@ -156,22 +156,24 @@ pub(crate) fn dial_failed(node: &Node, peer: &str, id: u64, reason: String) {
     }
 }
 
-/// The acceptor's status for an incoming handshake from `peer`.
-pub(crate) fn accept_status(node: &Node, peer: &str) -> Status {
+/// The acceptor's status for an incoming handshake from `peer`. With
+/// `ok_simultaneous` our own dial is abandoned and the id of its entry is
+/// returned: the incoming connection takes it over, or fails it.
+pub(crate) fn accept_status(node: &Node, peer: &str) -> (Status, Option<u64>) {
     let mut peers = lock(&node.inner.peers);
     match peers.map.get_mut(peer) {
-        None => Status::Ok,
+        None => (Status::Ok, None),
         Some(e) => match &mut e.state {
-            PeerState::Up { .. } => Status::Alive,
+            PeerState::Up { .. } => (Status::Alive, None),
             PeerState::Dialing { task } => {
                 // Both sides dial at once: the node with the greater name keeps its own attempt.
                 if node.name() > peer {
-                    Status::Nok
+                    (Status::Nok, None)
                 } else {
                     if let Some(t) = task.take() {
                         t.abort();
                     }
-                    Status::OkSimultaneous
+                    (Status::OkSimultaneous, Some(e.id))
                 }
             }
         },
