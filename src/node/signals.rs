@@ -113,28 +113,7 @@ impl Node {
             (PidOrName::Name(_), None) => self.name().to_owned(),
         };
         if target_node == self.name() {
-            let pid = match &target {
-                PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
-                PidOrName::Pid(_) => None,
-                PidOrName::Name(a) => self.whereis(&a.name),
-            };
-            let added = pid.as_ref().is_some_and(|p| {
-                let mut t = lock(&self.inner.table);
-                match t.get_mut(p) {
-                    Some(e) => {
-                        e.monitors.insert(
-                            reference.clone(),
-                            MonitorOnMe {
-                                watcher: watcher.clone(),
-                                target: target.clone(),
-                            },
-                        );
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !added {
+            if !self.add_local_monitor(watcher, &target, &reference) {
                 let obj = self.down_object(&target, &target_node);
                 self.deliver(
                     watcher,
@@ -163,6 +142,30 @@ impl Node {
             tracing::debug!(node = %target_node, "monitor on a node not yet connected");
         }
         reference
+    }
+
+    /// Records `watcher`'s monitor on a local pid or name; false when no such
+    /// process is alive (the caller then reports noproc).
+    fn add_local_monitor(&self, watcher: &Pid, target: &PidOrName, reference: &Reference) -> bool {
+        let pid = match target {
+            PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
+            PidOrName::Pid(_) => None,
+            PidOrName::Name(a) => self.whereis(&a.name),
+        };
+        let Some(pid) = pid else { return false };
+        match lock(&self.inner.table).get_mut(&pid) {
+            Some(e) => {
+                e.monitors.insert(
+                    reference.clone(),
+                    MonitorOnMe {
+                        watcher: watcher.clone(),
+                        target: target.clone(),
+                    },
+                );
+                true
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn demonitor(&self, watcher: &Pid, reference: &Reference) {
@@ -380,28 +383,7 @@ impl Node {
         target: PidOrName,
         reference: Reference,
     ) {
-        let pid = match &target {
-            PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
-            PidOrName::Pid(_) => None,
-            PidOrName::Name(a) => self.whereis(&a.name),
-        };
-        let added = pid.is_some_and(|p| {
-            let mut t = lock(&self.inner.table);
-            match t.get_mut(&p) {
-                Some(e) => {
-                    e.monitors.insert(
-                        reference.clone(),
-                        MonitorOnMe {
-                            watcher: watcher.clone(),
-                            target: target.clone(),
-                        },
-                    );
-                    true
-                }
-                None => false,
-            }
-        });
-        if !added {
+        if !self.add_local_monitor(&watcher, &target, &reference) {
             peers::send_control(
                 self,
                 &watcher.node.name,
