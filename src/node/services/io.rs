@@ -286,18 +286,7 @@ pub(crate) async fn error_report(
     pid: &Pid,
     reason: &Term,
 ) {
-    let text = format!(
-        "\n=ERROR REPORT==== Error in process {} on node {} with exit value:\n{}\n\n",
-        crate::inspect::inspect_with(
-            &terms::pid(pid),
-            &InspectOpts {
-                local_node: Some(node.name().to_owned()),
-                ..InspectOpts::default()
-            }
-        ),
-        node.name(),
-        super::io_format::erlang_term(reason),
-    );
+    let text = super::io_format::crash_report(node.name(), pid, reason);
     let dev = match group_leader {
         Some(gl) => Device::Server(gl.clone()),
         None => Device::LocalStderr,
