@@ -83,3 +83,152 @@ async fn every_request_kind_from_real_iex() {
     }
     node.shutdown().await;
 }
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The value printed after `label=` on one line of `out`.
+fn field<'a>(out: &'a str, label: &str) -> &'a str {
+    let key = format!("{label}=");
+    out.lines()
+        .find_map(|l| l.trim_start().strip_prefix(key.as_str()))
+        .unwrap_or_else(|| panic!("no {key} in:\n{out}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn input_geometry_formatting_and_errors_from_real_iex() {
+    if !have_elixir("input_geometry_formatting_and_errors_from_real_iex") {
+        return;
+    }
+    use erlnode::node::services::io_server::{IoServerConfig, start_server_with};
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    node.register_fn("test_mod", "chars", 0, |_, _| async move {
+        Ok(erlnode::terms::binary(&b"from a rust fn\n"[..]))
+    });
+    let buf = Buffer::default();
+    let input = "first line\r\nπ-chars and more\nbinary line\nuntil line\nlast, no newline";
+    let io = start_server_with(
+        &node,
+        IoServerConfig {
+            out: Box::new(buf.clone()),
+            input: Some(Box::new(std::io::Cursor::new(input.as_bytes().to_vec()))),
+            geometry: Some((120, 40)),
+        },
+    );
+    node.register("test_io2", &io).unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r##"
+        io = :rpc.call(:"{me}", :erlang, :whereis, [:test_io2])
+        r = fn label, v -> IO.puts("#{{label}}=#{{inspect v}}") end
+        r.("gets", IO.gets(io, "p1> "))
+        r.("read2", IO.read(io, 2))
+        r.("read_line", IO.read(io, :line))
+        r.("setopts_bin", :io.setopts(io, [:binary]))
+        r.("getopts_bin", :io.getopts(io))
+        r.("get_line_bin", :io.get_line(io, ~c"p2> "))
+        r.("setopts_list", :io.setopts(io, binary: false, encoding: :latin1))
+        r.("getopts_list", :io.getopts(io))
+        r.("until", :io.request(io, {{:get_until, :unicode, ~c"", :io_lib, :collect_line, []}}))
+        r.("get_chars", :io.get_chars(io, ~c"", 4))
+        r.("rest", IO.read(io, :line))
+        r.("eof", IO.gets(io, ""))
+        r.("columns", :io.columns(io))
+        r.("rows", :io.rows(io))
+        r.("bad_geometry", :io.request(io, {{:get_geometry, :depth}}))
+        r.("bad_setopts", :io.setopts(io, [:bogus]))
+        r.("erl_read", :io.read(io, ~c""))
+        r.("password", :io.request(io, {{:get_password, :unicode}}))
+        r.("latin1_list_over_255", :io.request(io, {{:put_chars, :latin1, [960]}}))
+        r.("bad_utf8", :io.request(io, {{:put_chars, :unicode, <<99, 97, 102, 233>>}}))
+        r.("latin1_list", :io.request(io, {{:put_chars, :latin1, [99, 97, 102, 233, ?\n]}}))
+        r.("old_put_chars", :io.request(io, {{:put_chars, <<"old form\n">>}}))
+        r.("requests_stop", :io.request(io, {{:requests, [{{:put_chars, :unicode, "q1\n"}}, {{:put_chars, :unicode, :bad}}, {{:put_chars, :unicode, "q3\n"}}]}}))
+        r.("requests_bad", :io.request(io, {{:requests, :bad}}))
+        r.("format_error", :io.request(io, {{:put_chars, :unicode, :io_lib, :format, [~c"~d", [1]]}}))
+        r.("format_raises", (try do :io.format(io, "~d", [1]) rescue e -> {{:raised, e.__struct__}} end))
+        r.("rust_fn", :io.request(io, {{:put_chars, :unicode, :test_mod, :chars, []}}))
+        r.("no_fn", :io.request(io, {{:put_chars, :unicode, :nomod, :nofun, []}}))
+        t = {{:some_tag, Enum.to_list(1..40), %{{key: "value", other: [1.5, :atom, 1.0e20]}}, ~c"chars", <<1, 2, 3>>, "bin"}}
+        fmt = ~c"~p~n~w ~s ~10.3f|~-6b|~.16B ~e~n"
+        args = [t, t, "str", 3.14159, 42, 255, 0.1]
+        IO.puts("expect=#{{Base.encode16(IO.chardata_to_string(:io_lib.format(fmt, args)))}}")
+        r.("format", :io.format(io, fmt, args))
+        r.("self_format", :io.format(io, "self=~p~n", [self()]))
+        IO.puts("self=#{{inspect self()}}")
+        r.("inspect", IO.inspect(io, %{{a: [1, 2]}}, []))
+        "##
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    // In list mode the answers are charlists, which Elixir 1.14 inspects as 'x'.
+    for (label, want) in [
+        ("gets", r"'first line\n'"),
+        ("read2", "[960, 45]"),
+        ("read_line", r"'chars and more\n'"),
+        ("setopts_bin", ":ok"),
+        ("getopts_bin", "[binary: true, encoding: :unicode]"),
+        ("get_line_bin", r#""binary line\n""#),
+        ("setopts_list", ":ok"),
+        ("getopts_list", "[binary: false, encoding: :latin1]"),
+        ("until", r"'until line\n'"),
+        ("get_chars", "'last'"),
+        ("rest", "', no newline'"),
+        ("eof", ":eof"),
+        ("columns", "{:ok, 120}"),
+        ("rows", "{:ok, 40}"),
+        ("bad_geometry", "{:error, :request}"),
+        ("bad_setopts", "{:error, :enotsup}"),
+        ("password", "{:error, :enotsup}"),
+        ("latin1_list_over_255", "{:error, :put_chars}"),
+        ("bad_utf8", "{:error, :put_chars}"),
+        ("latin1_list", ":ok"),
+        ("old_put_chars", ":ok"),
+        ("requests_stop", "{:error, :put_chars}"),
+        ("requests_bad", "{:error, :request}"),
+        ("format_error", "{:error, :format}"),
+        ("format_raises", "{:raised, ArgumentError}"),
+        ("rust_fn", ":ok"),
+        ("no_fn", "{:error, :nofun}"),
+        ("format", ":ok"),
+        ("self_format", ":ok"),
+        ("inspect", "%{a: [1, 2]}"),
+    ] {
+        assert_eq!(field(&out, label), want, "{label} in:\n{out}");
+    }
+    // :io.read asks with get_until erl_scan:tokens, which we refuse.
+    assert_eq!(field(&out, "erl_read"), "{:error, :request}");
+    let printed = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    // The ~p/~w/~s/~f/~b/~B/~e output equals what the iex node's own
+    // io_lib:format printed for the same format and arguments.
+    let expect = String::from_utf8(unhex(field(&out, "expect"))).unwrap();
+    assert!(expect.contains(",\n"), "the ~p line should wrap: {expect}");
+    assert!(printed.contains(&expect), "want\n{expect}\nin\n{printed}");
+    // Pids of the iex node print with a non-zero node number, as a remote pid.
+    let self_pid = field(&out, "self");
+    let serial = self_pid.trim_start_matches("#PID<0.").trim_end_matches('>');
+    let line = printed.lines().find(|l| l.starts_with("self=<")).unwrap();
+    assert!(
+        !line.starts_with("self=<0.") && line.ends_with(&format!(".{serial}>")),
+        "{line} vs {self_pid}"
+    );
+    for want in [
+        "p1> ",
+        "p2> ",
+        "café\n",
+        "old form\n",
+        "q1\n",
+        "from a rust fn\n",
+        "%{a: [1, 2]}\n",
+    ] {
+        assert!(printed.contains(want), "missing {want:?} in {printed:?}");
+    }
+    assert!(!printed.contains("q3"), "{printed}");
+    node.shutdown().await;
+}
