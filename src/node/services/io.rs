@@ -271,7 +271,11 @@ async fn format(ctx: &CallContext, dev: Device, fmt: Term, args: Term) -> Result
             Ok(terms::atom("ok"))
         }
         local => {
-            let text = super::io_format::format(&fmt, &args)?;
+            let text = super::io_format::format_with(
+                &fmt,
+                &args,
+                &super::io_format::PrintOpts::local(ctx.node.name()),
+            )?;
             put_chars(&ctx.node, &local, &text).await?;
             Ok(terms::atom("ok"))
         }

@@ -108,7 +108,10 @@ impl Node {
                             "process {me} spawned by {} running {module}:{function} exited: {reason}",
                             req.from
                         );
-                        super::io::error_report(&node, Some(&gl), &me, &reason).await;
+                        // As on BEAM, exit/1 ends a process quietly; errors get a crash report.
+                        if ex.class != super::rpc::Class::Exit {
+                            super::io::error_report(&node, Some(&gl), &me, &reason).await;
+                        }
                         reason
                     }
                 }
