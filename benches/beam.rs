@@ -36,7 +36,7 @@ const CALLERS: usize = 120;
 const AGENT: &str = r#"
 defmodule Bench do
   def payload(:int), do: 42
-  def payload(:tuple5), do: {:ok, 123_456, 3.14159, "hello", :world}
+  def payload(:tuple5), do: {:ok, 123_456, 1234.5678, "hello", :world}
   def payload(:map10), do: Map.new(1..10, fn i -> {String.to_atom("key#{i}"), i} end)
   def payload(:list200), do: Enum.map(1..200, &(&1 * 1000))
   def payload(:bin1k), do: :binary.copy(<<0xAB>>, 1024)
@@ -193,7 +193,7 @@ impl Payload {
             Payload::Tuple5 => terms::tuple(vec![
                 terms::atom("ok"),
                 terms::int(123_456),
-                Term::Float(eetf::Float { value: 3.14159 }),
+                Term::Float(eetf::Float { value: 1234.5678 }),
                 terms::binary(b"hello".to_vec()),
                 terms::atom("world"),
             ]),

@@ -23,7 +23,7 @@ fn payloads() -> Vec<(&'static str, Term)> {
             terms::tuple(vec![
                 terms::atom("ok"),
                 terms::int(123_456),
-                Term::Float(eetf::Float { value: 3.14159 }),
+                Term::Float(eetf::Float { value: 1234.5678 }),
                 terms::binary(b"hello".to_vec()),
                 terms::atom("world"),
             ]),
