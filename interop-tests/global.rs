@@ -103,7 +103,8 @@ async fn sync_returns_promptly_with_the_rust_node_connected() {
         .parse()
         .unwrap();
     eprintln!("global:sync() took {ms} ms");
-    assert!(ms < 5000, "{out}");
+    // The bar: with the Rust node connected, sync returns in under a second.
+    assert!(ms < 1000, "{out}");
     assert!(out.contains("names=[]"), "{out}");
     tokio::time::timeout(Duration::from_secs(5), global::sync(&node))
         .await
