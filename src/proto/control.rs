@@ -179,23 +179,31 @@ fn malformed(op: i32, detail: impl Into<String>) -> ControlError {
     }
 }
 
-fn pid(op: i32, t: &Term, what: &str) -> Result<Pid, ControlError> {
+/// Moves element `i` out of a control tuple (whose length has been checked),
+/// leaving `[]` behind.
+fn take(e: &mut [Term], i: usize) -> Term {
+    e.get_mut(i)
+        .map(|t| std::mem::replace(t, Term::List(eetf::List::nil())))
+        .unwrap_or_else(|| Term::List(eetf::List::nil()))
+}
+
+fn pid(op: i32, t: Term, what: &str) -> Result<Pid, ControlError> {
     match t {
-        Term::Pid(p) => Ok(p.clone()),
+        Term::Pid(p) => Ok(p),
         other => Err(malformed(op, format!("{what} is not a pid: {other}"))),
     }
 }
 
-fn atom(op: i32, t: &Term, what: &str) -> Result<Atom, ControlError> {
+fn atom(op: i32, t: Term, what: &str) -> Result<Atom, ControlError> {
     match t {
-        Term::Atom(a) => Ok(a.clone()),
+        Term::Atom(a) => Ok(a),
         other => Err(malformed(op, format!("{what} is not an atom: {other}"))),
     }
 }
 
-fn reference(op: i32, t: &Term, what: &str) -> Result<Reference, ControlError> {
+fn reference(op: i32, t: Term, what: &str) -> Result<Reference, ControlError> {
     match t {
-        Term::Reference(r) => Ok((**r).clone()),
+        Term::Reference(r) => Ok(*r),
         other => Err(malformed(op, format!("{what} is not a reference: {other}"))),
     }
 }
@@ -210,10 +218,10 @@ fn int(op: i32, t: &Term, what: &str) -> Result<i32, ControlError> {
     }
 }
 
-fn pid_or_name(op: i32, t: &Term) -> Result<PidOrName, ControlError> {
+fn pid_or_name(op: i32, t: Term) -> Result<PidOrName, ControlError> {
     match t {
-        Term::Pid(p) => Ok(PidOrName::Pid(p.clone())),
-        Term::Atom(a) => Ok(PidOrName::Name(a.clone())),
+        Term::Pid(p) => Ok(PidOrName::Pid(p)),
+        Term::Atom(a) => Ok(PidOrName::Name(a)),
         other => Err(malformed(op, format!("not a pid or name: {other}"))),
     }
 }
@@ -244,48 +252,64 @@ impl Control {
     /// Reads a control tuple. `payload` is the term that followed it, which the
     /// PAYLOAD_* forms use as their reason.
     pub fn from_term(term: &Term, payload: Option<&Term>) -> Result<Control, ControlError> {
-        let Term::Tuple(Tuple { elements: e }) = term else {
-            return Err(ControlError::NotControl(short(term)));
+        Self::from_parts(term.clone(), payload.cloned()).map(|(control, _)| control)
+    }
+
+    /// As [`Control::from_term`], taking the terms apart instead of copying them.
+    /// Returns the payload too, unless a PAYLOAD_* form used it as its reason.
+    fn from_parts(
+        term: Term,
+        payload: Option<Term>,
+    ) -> Result<(Control, Option<Term>), ControlError> {
+        let mut e = match term {
+            Term::Tuple(Tuple { elements })
+                if matches!(elements.first(), Some(Term::FixInteger(_))) =>
+            {
+                elements
+            }
+            other => return Err(ControlError::NotControl(short(&other))),
         };
-        let Some(Term::FixInteger(FixInteger { value: op })) = e.first() else {
-            return Err(ControlError::NotControl(short(term)));
+        let op = match e.first() {
+            Some(Term::FixInteger(FixInteger { value })) => *value,
+            _ => return Err(ControlError::NotControl(String::new())),
         };
-        let op = *op;
+        let len = e.len();
         let need = |n: usize| -> Result<(), ControlError> {
-            if e.len() < n {
-                Err(malformed(op, format!("{} elements, need {n}", e.len())))
+            if len < n {
+                Err(malformed(op, format!("{len} elements, need {n}")))
             } else {
                 Ok(())
             }
         };
-        let reason_payload = || -> Result<Term, ControlError> {
-            payload.cloned().ok_or(ControlError::MissingPayload { op })
+        let mut payload = payload;
+        let mut reason_payload = || -> Result<Term, ControlError> {
+            payload.take().ok_or(ControlError::MissingPayload { op })
         };
-        Ok(match op {
+        let e = &mut e;
+        let control = match op {
             op::LINK => {
                 need(3)?;
                 Control::Link {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                 }
             }
             op::SEND | op::SEND_TT => {
                 need(3)?;
                 Control::Send {
-                    to: pid(op, &e[2], "to")?,
+                    to: pid(op, take(e, 2), "to")?,
                 }
             }
             op::EXIT | op::EXIT_TT | op::EXIT2 | op::EXIT2_TT => {
                 need(4)?;
-                let from = pid(op, &e[1], "from")?;
-                let to = pid(op, &e[2], "to")?;
-                let reason = e[if op == op::EXIT_TT || op == op::EXIT2_TT {
+                let from = pid(op, take(e, 1), "from")?;
+                let to = pid(op, take(e, 2), "to")?;
+                let at = if op == op::EXIT_TT || op == op::EXIT2_TT {
                     4
                 } else {
                     3
-                }
-                .min(e.len() - 1)]
-                .clone();
+                };
+                let reason = take(e, at.min(len - 1));
                 if op == op::EXIT || op == op::EXIT_TT {
                     Control::Exit { from, to, reason }
                 } else {
@@ -295,45 +319,45 @@ impl Control {
             op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT => {
                 need(3)?;
                 Control::Exit {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                     reason: reason_payload()?,
                 }
             }
             op::PAYLOAD_EXIT2 | op::PAYLOAD_EXIT2_TT => {
                 need(3)?;
                 Control::Exit2 {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                     reason: reason_payload()?,
                 }
             }
             op::UNLINK => {
                 need(3)?;
                 Control::Unlink {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                 }
             }
             op::REG_SEND | op::REG_SEND_TT => {
                 need(4)?;
                 Control::RegSend {
-                    from: pid(op, &e[1], "from")?,
-                    to: atom(op, &e[3], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: atom(op, take(e, 3), "to")?,
                 }
             }
             op::GROUP_LEADER => {
                 need(3)?;
                 Control::GroupLeader {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                 }
             }
             op::MONITOR_P | op::DEMONITOR_P => {
                 need(4)?;
-                let from = pid(op, &e[1], "from")?;
-                let to = pid_or_name(op, &e[2])?;
-                let reference = reference(op, &e[3], "ref")?;
+                let from = pid(op, take(e, 1), "from")?;
+                let to = pid_or_name(op, take(e, 2))?;
+                let reference = reference(op, take(e, 3), "ref")?;
                 if op == op::MONITOR_P {
                     Control::MonitorP {
                         from,
@@ -351,75 +375,77 @@ impl Control {
             op::MONITOR_P_EXIT => {
                 need(5)?;
                 Control::MonitorPExit {
-                    from: pid_or_name(op, &e[1])?,
-                    to: pid(op, &e[2], "to")?,
-                    reference: reference(op, &e[3], "ref")?,
-                    reason: e[4].clone(),
+                    from: pid_or_name(op, take(e, 1))?,
+                    to: pid(op, take(e, 2), "to")?,
+                    reference: reference(op, take(e, 3), "ref")?,
+                    reason: take(e, 4),
                 }
             }
             op::PAYLOAD_MONITOR_P_EXIT => {
                 need(4)?;
                 Control::MonitorPExit {
-                    from: pid_or_name(op, &e[1])?,
-                    to: pid(op, &e[2], "to")?,
-                    reference: reference(op, &e[3], "ref")?,
+                    from: pid_or_name(op, take(e, 1))?,
+                    to: pid(op, take(e, 2), "to")?,
+                    reference: reference(op, take(e, 3), "ref")?,
                     reason: reason_payload()?,
                 }
             }
             op::SEND_SENDER | op::SEND_SENDER_TT => {
                 need(3)?;
                 Control::SendSender {
-                    from: pid(op, &e[1], "from")?,
-                    to: pid(op, &e[2], "to")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    to: pid(op, take(e, 2), "to")?,
                 }
             }
             op::SPAWN_REQUEST | op::SPAWN_REQUEST_TT => {
                 need(6)?;
-                let Term::Tuple(Tuple { elements: mfa }) = &e[4] else {
+                let Term::Tuple(Tuple { elements: mut mfa }) = take(e, 4) else {
                     return Err(malformed(op, "MFA is not a tuple"));
                 };
                 if mfa.len() != 3 {
                     return Err(malformed(op, "MFA is not a 3-tuple"));
                 }
+                let mfa = &mut mfa;
                 Control::SpawnRequest {
-                    req_id: reference(op, &e[1], "request id")?,
-                    from: pid(op, &e[2], "from")?,
-                    group_leader: pid(op, &e[3], "group leader")?,
-                    module: atom(op, &mfa[0], "module")?,
-                    function: atom(op, &mfa[1], "function")?,
+                    req_id: reference(op, take(e, 1), "request id")?,
+                    from: pid(op, take(e, 2), "from")?,
+                    group_leader: pid(op, take(e, 3), "group leader")?,
                     arity: int(op, &mfa[2], "arity")?,
-                    options: e[5].clone(),
+                    module: atom(op, take(mfa, 0), "module")?,
+                    function: atom(op, take(mfa, 1), "function")?,
+                    options: take(e, 5),
                 }
             }
             op::SPAWN_REPLY | op::SPAWN_REPLY_TT => {
                 need(5)?;
                 Control::SpawnReply {
-                    req_id: reference(op, &e[1], "request id")?,
-                    to: pid(op, &e[2], "to")?,
+                    req_id: reference(op, take(e, 1), "request id")?,
+                    to: pid(op, take(e, 2), "to")?,
                     flags: int(op, &e[3], "flags")?,
-                    result: e[4].clone(),
+                    result: take(e, 4),
                 }
             }
             op::ALIAS_SEND | op::ALIAS_SEND_TT => {
                 need(3)?;
                 Control::AliasSend {
-                    from: pid(op, &e[1], "from")?,
-                    alias: reference(op, &e[2], "alias")?,
+                    from: pid(op, take(e, 1), "from")?,
+                    alias: reference(op, take(e, 2), "alias")?,
                 }
             }
             op::UNLINK_ID | op::UNLINK_ID_ACK => {
                 need(4)?;
-                let id = e[1].clone();
-                let from = pid(op, &e[2], "from")?;
-                let to = pid(op, &e[3], "to")?;
+                let id = take(e, 1);
+                let from = pid(op, take(e, 2), "from")?;
+                let to = pid(op, take(e, 3), "to")?;
                 if op == op::UNLINK_ID {
                     Control::UnlinkId { id, from, to }
                 } else {
                     Control::UnlinkIdAck { id, from, to }
                 }
             }
-            _ => Control::Unknown(term.clone()),
-        })
+            _ => Control::Unknown(Term::Tuple(Tuple::from(std::mem::take(e)))),
+        };
+        Ok((control, payload))
     }
 
     /// The control tuple and, for the forms that carry one, the reason moved to
@@ -594,21 +620,77 @@ pub fn decode_frame(body: &[u8]) -> Result<DistMessage, ControlError> {
         }
         None
     };
-    let control = Control::from_term(&control_term, payload.as_ref())?;
-    // PAYLOAD_* forms have had their payload folded into the reason.
-    let payload = if matches!(
-        op,
-        op::PAYLOAD_EXIT
-            | op::PAYLOAD_EXIT_TT
-            | op::PAYLOAD_EXIT2
-            | op::PAYLOAD_EXIT2_TT
-            | op::PAYLOAD_MONITOR_P_EXIT
-    ) {
-        None
-    } else {
-        payload
-    };
+    // PAYLOAD_* forms fold their payload into the reason.
+    let (control, payload) = Control::from_parts(control_term, payload)?;
     Ok(DistMessage { control, payload })
+}
+
+/// Writes the control tuples of everyday messages field by field (131 first),
+/// without building a tuple term. False (nothing written) for the others.
+fn encode_control_direct(control: &Control, out: &mut Vec<u8>) -> Result<bool, EtfError> {
+    use etf::fields;
+    let head = |arity: u8, op: i32, out: &mut Vec<u8>| {
+        out.push(etf::VERSION);
+        fields::small_tuple(arity, out);
+        fields::int(op, out);
+    };
+    match control {
+        Control::Send { to } => {
+            head(3, op::SEND, out);
+            fields::empty_atom(out);
+            fields::pid(to, out)?;
+        }
+        Control::RegSend { from, to } => {
+            head(4, op::REG_SEND, out);
+            fields::pid(from, out)?;
+            fields::empty_atom(out);
+            fields::atom(to, out)?;
+        }
+        Control::SendSender { from, to }
+        | Control::Link { from, to }
+        | Control::Unlink { from, to }
+        | Control::GroupLeader { from, to } => {
+            let op = match control {
+                Control::SendSender { .. } => op::SEND_SENDER,
+                Control::Link { .. } => op::LINK,
+                Control::Unlink { .. } => op::UNLINK,
+                _ => op::GROUP_LEADER,
+            };
+            head(3, op, out);
+            fields::pid(from, out)?;
+            fields::pid(to, out)?;
+        }
+        Control::MonitorP {
+            from,
+            to,
+            reference,
+        }
+        | Control::DemonitorP {
+            from,
+            to,
+            reference,
+        } => {
+            let op = if matches!(control, Control::MonitorP { .. }) {
+                op::MONITOR_P
+            } else {
+                op::DEMONITOR_P
+            };
+            head(4, op, out);
+            fields::pid(from, out)?;
+            match to {
+                PidOrName::Pid(p) => fields::pid(p, out)?,
+                PidOrName::Name(a) => fields::atom(a, out)?,
+            }
+            fields::reference(reference, out)?;
+        }
+        Control::AliasSend { from, alias } => {
+            head(3, op::ALIAS_SEND, out);
+            fields::pid(from, out)?;
+            fields::reference(alias, out)?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// Appends one whole frame (4-byte length, 'p', control, payload) to `out`.
@@ -618,10 +700,23 @@ pub fn encode_frame(
     out: &mut Vec<u8>,
 ) -> Result<(), EtfError> {
     let start = out.len();
+    // Room for the control tuple, and for a binary payload's bytes in one go.
+    let payload_bytes = match payload {
+        Some(Term::Binary(b)) => b.bytes.len(),
+        Some(Term::BitBinary(b)) => b.bytes.len(),
+        Some(Term::ByteList(b)) => b.bytes.len(),
+        _ => 0,
+    };
+    out.reserve(128 + payload_bytes);
     out.extend_from_slice(&[0, 0, 0, 0, 112]);
-    let (ctl, folded) = control.to_term();
     let result = (|| {
-        etf::encode(&ctl, out)?;
+        let folded = if encode_control_direct(control, out)? {
+            None
+        } else {
+            let (ctl, folded) = control.to_term();
+            etf::encode(&ctl, out)?;
+            folded
+        };
         if let Some(reason) = folded.as_ref() {
             etf::encode(reason, out)?;
         } else if let Some(msg) = payload {

@@ -1172,7 +1172,8 @@ impl<'a> Builder<'a> {
         loop {
             let mut value = match self.head()? {
                 Head::Done(term) => term,
-                Head::Open(open) => {
+                Head::Open(mut open) => {
+                    self.fill(&mut open);
                     stack.push(open);
                     continue;
                 }
@@ -1191,6 +1192,89 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+
+    /// Reads the everyday leaves (small integers, floats, short atoms, binaries, `[]`)
+    /// of a tuple or list straight into it; stops at anything else, and before the
+    /// last element of a tuple, for [`Builder::term`] to finish it.
+    fn fill(&mut self, open: &mut Open) {
+        let (elements, remaining, keep) = match open {
+            Open::Tuple {
+                elements,
+                remaining,
+            } => (elements, remaining, 1),
+            Open::List {
+                elements,
+                remaining,
+            } => (elements, remaining, 0),
+            _ => return,
+        };
+        while *remaining > keep {
+            // Integers are pushed where they are made: a `Term` moved through a
+            // temporary costs a store-forwarding stall per element.
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            match *rest {
+                [SMALL_INTEGER_EXT, b, ..] => {
+                    elements.push(Term::FixInteger(eetf::FixInteger {
+                        value: i32::from(b),
+                    }));
+                    self.pos += 2;
+                }
+                [INTEGER_EXT, a, b, c, d, ..] => {
+                    elements.push(Term::FixInteger(eetf::FixInteger {
+                        value: i32::from_be_bytes([a, b, c, d]),
+                    }));
+                    self.pos += 5;
+                }
+                _ => match self.simple_leaf() {
+                    Some(term) => elements.push(term),
+                    None => return,
+                },
+            }
+            *remaining -= 1;
+        }
+    }
+
+    /// The leaf at `self.pos` if it is one of the common, simple kinds; else nothing
+    /// is consumed.
+    fn simple_leaf(&mut self) -> Option<Term> {
+        let rest = self.buf.get(self.pos..)?;
+        let (term, used) = match *rest {
+            [SMALL_INTEGER_EXT, b, ..] => {
+                (Term::FixInteger(eetf::FixInteger::from(i32::from(b))), 2)
+            }
+            [INTEGER_EXT, a, b, c, d, ..] => (
+                Term::FixInteger(eetf::FixInteger::from(i32::from_be_bytes([a, b, c, d]))),
+                5,
+            ),
+            [NEW_FLOAT_EXT, ..] => {
+                let bytes: [u8; 8] = rest.get(1..9)?.try_into().ok()?;
+                (
+                    Term::Float(eetf::Float {
+                        value: f64::from_be_bytes(bytes),
+                    }),
+                    9,
+                )
+            }
+            [NIL_EXT, ..] => (Term::List(eetf::List::nil()), 1),
+            [SMALL_ATOM_UTF8_EXT, len, ..] => {
+                let name = std::str::from_utf8(rest.get(2..2 + usize::from(len))?).ok()?;
+                (
+                    Term::Atom(Atom {
+                        name: name.to_owned(),
+                    }),
+                    2 + usize::from(len),
+                )
+            }
+            [BINARY_EXT, a, b, c, d, ..] => {
+                let len = usize::try_from(u32::from_be_bytes([a, b, c, d])).ok()?;
+                let bytes = rest.get(5..5usize.checked_add(len)?)?;
+                (Term::Binary(eetf::Binary::from(bytes.to_vec())), 5 + len)
+            }
+            _ => return None,
+        };
+        self.pos += used;
+        Some(term)
     }
 
     /// One tag and its fixed part.
@@ -1488,22 +1572,7 @@ fn enc_one<'t>(
             out.extend_from_slice(&port.creation.to_be_bytes());
             Ok(())
         }
-        Term::Reference(reference) => {
-            let words = reference.id.len();
-            if words > MAX_REF_WORDS {
-                return Err(encode_error(format!(
-                    "reference of {words} words; OTP accepts at most {MAX_REF_WORDS}"
-                )));
-            }
-            out.push(NEWER_REFERENCE_EXT);
-            out.extend_from_slice(&(words as u16).to_be_bytes());
-            enc_atom(&reference.node, out)?;
-            out.extend_from_slice(&reference.creation.to_be_bytes());
-            for word in &reference.id {
-                out.extend_from_slice(&word.to_be_bytes());
-            }
-            Ok(())
-        }
+        Term::Reference(reference) => enc_reference(reference, out),
         Term::ExternalFun(fun) => {
             out.push(EXPORT_EXT);
             enc_atom(&fun.module, out)?;
@@ -1661,6 +1730,50 @@ fn enc_atom(atom: &Atom, out: &mut Vec<u8>) -> Result<(), EtfError> {
     }
     out.extend_from_slice(name);
     Ok(())
+}
+
+fn enc_reference(reference: &eetf::Reference, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    let words = reference.id.len();
+    if words > MAX_REF_WORDS {
+        return Err(encode_error(format!(
+            "reference of {words} words; OTP accepts at most {MAX_REF_WORDS}"
+        )));
+    }
+    out.push(NEWER_REFERENCE_EXT);
+    out.extend_from_slice(&(words as u16).to_be_bytes());
+    enc_atom(&reference.node, out)?;
+    out.extend_from_slice(&reference.creation.to_be_bytes());
+    for word in &reference.id {
+        out.extend_from_slice(&word.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// Writers of single fields without the version byte, for control tuples that
+/// [`crate::proto::control`] writes field by field instead of building a tuple term.
+pub(crate) mod fields {
+    use super::*;
+
+    /// `SMALL_TUPLE_EXT` with `arity` elements to follow.
+    pub(crate) fn small_tuple(arity: u8, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[SMALL_TUPLE_EXT, arity]);
+    }
+    pub(crate) fn int(value: i32, out: &mut Vec<u8>) {
+        enc_int(value, out);
+    }
+    pub(crate) fn atom(atom: &Atom, out: &mut Vec<u8>) -> Result<(), EtfError> {
+        enc_atom(atom, out)
+    }
+    /// The empty atom `''` (the unused cookie field of SEND and REG_SEND).
+    pub(crate) fn empty_atom(out: &mut Vec<u8>) {
+        out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, 0]);
+    }
+    pub(crate) fn pid(pid: &Pid, out: &mut Vec<u8>) -> Result<(), EtfError> {
+        enc_pid(pid, out)
+    }
+    pub(crate) fn reference(r: &eetf::Reference, out: &mut Vec<u8>) -> Result<(), EtfError> {
+        enc_reference(r, out)
+    }
 }
 
 fn enc_pid(pid: &Pid, out: &mut Vec<u8>) -> Result<(), EtfError> {

@@ -184,3 +184,63 @@ fn hostile_frames_are_errors() {
     assert!(decode_frame(&[112, 131, 97, 1]).is_err());
     assert!(decode_frame(&[112, 131, 104, 3, 97, 2, 100, 0, 0, 97, 1]).is_err());
 }
+
+/// The control tuples written field by field are byte for byte what encoding
+/// the tuple term gives (pids and refs from frames captured from OTP 25).
+#[test]
+fn direct_control_encoding_matches_the_tuple_encoding() {
+    let link = decode(LINK);
+    let Control::Link { from, to } = link.control else {
+        panic!("{link:?}")
+    };
+    let Control::MonitorP { reference, .. } = decode(MONITOR_P_PID).control else {
+        panic!("no monitor")
+    };
+    let name = Atom::from("net_kernel");
+    for control in [
+        Control::Send { to: to.clone() },
+        Control::RegSend {
+            from: from.clone(),
+            to: name.clone(),
+        },
+        Control::SendSender {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        Control::Link {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        Control::Unlink {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        Control::GroupLeader {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        Control::MonitorP {
+            from: from.clone(),
+            to: PidOrName::Name(name.clone()),
+            reference: reference.clone(),
+        },
+        Control::DemonitorP {
+            from: from.clone(),
+            to: PidOrName::Pid(to.clone()),
+            reference: reference.clone(),
+        },
+        Control::AliasSend {
+            from: from.clone(),
+            alias: reference.clone(),
+        },
+    ] {
+        let mut direct = Vec::new();
+        encode_frame(&control, Some(&terms::int(7)), &mut direct).unwrap();
+        let mut expected = vec![0, 0, 0, 0, 112];
+        etf::encode(&control.to_term().0, &mut expected).unwrap();
+        etf::encode(&terms::int(7), &mut expected).unwrap();
+        let len = (expected.len() - 4) as u32;
+        expected[..4].copy_from_slice(&len.to_be_bytes());
+        assert_eq!(direct, expected, "{control:?}");
+    }
+}
