@@ -592,19 +592,35 @@ fn short(t: &Term) -> String {
 
 /// Parses the body of one non-tick connected-phase frame: 'p', control, [payload].
 pub fn decode_frame(body: &[u8]) -> Result<DistMessage, ControlError> {
+    decode_frame_with(body, true)
+}
+
+/// [`decode_frame`]; `direct` tries reading everyday control tuples field by field.
+fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlError> {
     let (&first, rest) = body.split_first().ok_or(ControlError::Empty)?;
     if first != 112 {
         return Err(ControlError::NotPassThrough(first));
     }
-    let (control_term, used) = etf::decode(rest)?;
-    let rest = &rest[used..];
-    let op = match &control_term {
-        Term::Tuple(Tuple { elements }) => match elements.first() {
-            Some(Term::FixInteger(FixInteger { value })) => *value,
-            _ => return Err(ControlError::NotControl(short(&control_term))),
-        },
-        _ => return Err(ControlError::NotControl(short(&control_term))),
+    let fast = if direct {
+        decode_control_direct(rest)
+    } else {
+        None
     };
+    let (control, op, used) = match fast {
+        Some((op, control, used)) => (Ok(control), op, used),
+        None => {
+            let (control_term, used) = etf::decode(rest)?;
+            let op = match &control_term {
+                Term::Tuple(Tuple { elements }) => match elements.first() {
+                    Some(Term::FixInteger(FixInteger { value })) => *value,
+                    _ => return Err(ControlError::NotControl(short(&control_term))),
+                },
+                _ => return Err(ControlError::NotControl(short(&control_term))),
+            };
+            (Err(control_term), op, used)
+        }
+    };
+    let rest = rest.get(used..).unwrap_or_default();
     let payload = if has_payload(op) {
         if rest.is_empty() {
             return Err(ControlError::MissingPayload { op });
@@ -620,9 +636,81 @@ pub fn decode_frame(body: &[u8]) -> Result<DistMessage, ControlError> {
         }
         None
     };
-    // PAYLOAD_* forms fold their payload into the reason.
-    let (control, payload) = Control::from_parts(control_term, payload)?;
-    Ok(DistMessage { control, payload })
+    match control {
+        Ok(control) => Ok(DistMessage { control, payload }),
+        Err(control_term) => {
+            // PAYLOAD_* forms fold their payload into the reason.
+            let (control, payload) = Control::from_parts(control_term, payload)?;
+            Ok(DistMessage { control, payload })
+        }
+    }
+}
+
+/// Reads the control tuples of everyday messages field by field, without
+/// building a tuple term: the operation, the control, and the bytes used.
+/// `None` for any other shape, which the general path then reads (or refuses).
+fn decode_control_direct(buf: &[u8]) -> Option<(i32, Control, usize)> {
+    use etf::fields::{read_atom, read_int, read_pid, read_reference, read_small_tuple};
+    if buf.first() != Some(&etf::VERSION) {
+        return None;
+    }
+    let mut pos = 1;
+    let p = &mut pos;
+    let arity = read_small_tuple(buf, p)?;
+    let op = read_int(buf, p)?;
+    let control = match (op, arity) {
+        (op::SEND, 3) => {
+            read_atom(buf, p)?;
+            Control::Send {
+                to: read_pid(buf, p)?,
+            }
+        }
+        (op::REG_SEND, 4) => {
+            let from = read_pid(buf, p)?;
+            read_atom(buf, p)?;
+            Control::RegSend {
+                from,
+                to: read_atom(buf, p)?,
+            }
+        }
+        (op::SEND_SENDER, 3) => Control::SendSender {
+            from: read_pid(buf, p)?,
+            to: read_pid(buf, p)?,
+        },
+        (op::LINK, 3) => Control::Link {
+            from: read_pid(buf, p)?,
+            to: read_pid(buf, p)?,
+        },
+        (op::MONITOR_P | op::DEMONITOR_P, 4) => {
+            let from = read_pid(buf, p)?;
+            let mut at = *p;
+            let to = match read_pid(buf, &mut at) {
+                Some(pid) => PidOrName::Pid(pid),
+                None => PidOrName::Name(read_atom(buf, &mut at)?),
+            };
+            *p = at;
+            let reference = read_reference(buf, p)?;
+            if op == op::MONITOR_P {
+                Control::MonitorP {
+                    from,
+                    to,
+                    reference,
+                }
+            } else {
+                Control::DemonitorP {
+                    from,
+                    to,
+                    reference,
+                }
+            }
+        }
+        (op::ALIAS_SEND, 3) => Control::AliasSend {
+            from: read_pid(buf, p)?,
+            alias: read_reference(buf, p)?,
+        },
+        _ => return None,
+    };
+    Some((op, control, pos))
 }
 
 /// Writes the control tuples of everyday messages field by field (131 first),

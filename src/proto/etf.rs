@@ -213,6 +213,17 @@ pub fn term_len(buf: &[u8]) -> Result<usize, EtfError> {
 /// Validate then decode one 131-prefixed term from the front of `buf`; returns the term
 /// and the bytes consumed.
 pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
+    // Small integers, floats, short atoms and binaries need no separate check.
+    if buf.first() == Some(&VERSION) {
+        let mut builder = Builder {
+            buf,
+            pos: 1,
+            map_entries: 0,
+        };
+        if let Some(term) = builder.simple_leaf() {
+            return Ok((term, builder.pos));
+        }
+    }
     let checked = check(buf)?;
     let src: &[u8] = match &checked.inflated {
         Some(inflated) => inflated,
@@ -450,7 +461,7 @@ struct FunEnd {
 }
 
 /// Levels of the scanner's stack kept inline; deeper ones go to the heap.
-const INLINE_LEVELS: usize = 8;
+const INLINE_LEVELS: usize = 6;
 
 /// The scanner's stack of open containers: everyday terms need no allocation.
 struct Levels {
@@ -1236,7 +1247,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The leaf at `self.pos` if it is one of the common, simple kinds; else nothing
-    /// is consumed.
+    /// is consumed. It checks all it reads, so it may run on unchecked bytes.
     fn simple_leaf(&mut self) -> Option<Term> {
         let rest = self.buf.get(self.pos..)?;
         let (term, used) = match *rest {
@@ -1249,12 +1260,11 @@ impl<'a> Builder<'a> {
             ),
             [NEW_FLOAT_EXT, ..] => {
                 let bytes: [u8; 8] = rest.get(1..9)?.try_into().ok()?;
-                (
-                    Term::Float(eetf::Float {
-                        value: f64::from_be_bytes(bytes),
-                    }),
-                    9,
-                )
+                let value = f64::from_be_bytes(bytes);
+                if !value.is_finite() {
+                    return None;
+                }
+                (Term::Float(eetf::Float { value }), 9)
             }
             [NIL_EXT, ..] => (Term::List(eetf::List::nil()), 1),
             [SMALL_ATOM_UTF8_EXT, len, ..] => {
@@ -1268,6 +1278,9 @@ impl<'a> Builder<'a> {
             }
             [BINARY_EXT, a, b, c, d, ..] => {
                 let len = usize::try_from(u32::from_be_bytes([a, b, c, d])).ok()?;
+                if len > MAX_TERM_BYTES {
+                    return None;
+                }
                 let bytes = rest.get(5..5usize.checked_add(len)?)?;
                 (Term::Binary(eetf::Binary::from(bytes.to_vec())), 5 + len)
             }
@@ -1658,6 +1671,13 @@ fn enc_one<'t>(
             }
             out.push(LIST_EXT);
             out.extend_from_slice(&len32(elements.len(), "list")?);
+            if elements.iter().all(is_leaf) {
+                for e in elements {
+                    enc_one(e, inner, out, work)?;
+                }
+                out.push(NIL_EXT);
+                return Ok(());
+            }
             work.push(Work::Nil);
             work.extend(elements.iter().rev().map(|e| Work::Term(e, inner)));
             Ok(())
@@ -1683,12 +1703,25 @@ fn enc_one<'t>(
                     out.extend_from_slice(&len32(elements.len(), "tuple")?);
                 }
             }
+            if elements.iter().all(is_leaf) {
+                for e in elements {
+                    enc_one(e, inner, out, work)?;
+                }
+                return Ok(());
+            }
             work.extend(elements.iter().rev().map(|e| Work::Term(e, inner)));
             Ok(())
         }
         Term::Map(map) => {
             out.push(MAP_EXT);
             out.extend_from_slice(&len32(map.map.len(), "map")?);
+            if map.map.iter().all(|(k, v)| is_leaf(k) && is_leaf(v)) {
+                for (key, value) in &map.map {
+                    enc_one(key, inner, out, work)?;
+                    enc_one(value, inner, out, work)?;
+                }
+                return Ok(());
+            }
             // Popped key first, then (after the key's insides) its value.
             for (key, value) in &map.map {
                 work.push(Work::Term(value, inner));
@@ -1696,6 +1729,18 @@ fn enc_one<'t>(
             }
             Ok(())
         }
+    }
+}
+
+/// Does `enc_one` write this term whole, pushing no work? (Containers written
+/// inline must hold only such terms, so that the output stays in order.)
+fn is_leaf(term: &Term) -> bool {
+    match term {
+        Term::List(l) => l.elements.is_empty(),
+        Term::Tuple(t) => t.elements.is_empty(),
+        Term::Map(m) => m.map.is_empty(),
+        Term::ImproperList(_) | Term::InternalFun(_) => false,
+        _ => true,
     }
 }
 
@@ -1773,6 +1818,100 @@ pub(crate) mod fields {
     }
     pub(crate) fn reference(r: &eetf::Reference, out: &mut Vec<u8>) -> Result<(), EtfError> {
         enc_reference(r, out)
+    }
+
+    // Readers of single fields from unchecked bytes, for control tuples read field
+    // by field. Each gives `None`, having consumed nothing that matters, when the
+    // bytes are not the plain form expected; the caller then takes the general,
+    // fully checked path, which reports what is wrong.
+
+    fn reader(buf: &[u8], pos: usize) -> Builder<'_> {
+        Builder {
+            buf,
+            pos,
+            map_entries: 0,
+        }
+    }
+
+    /// `SMALL_TUPLE_EXT`: its arity.
+    pub(crate) fn read_small_tuple(buf: &[u8], pos: &mut usize) -> Option<u8> {
+        match buf.get(*pos..*pos + 2)? {
+            [SMALL_TUPLE_EXT, arity] => {
+                *pos += 2;
+                Some(*arity)
+            }
+            _ => None,
+        }
+    }
+
+    /// `SMALL_INTEGER_EXT` or `INTEGER_EXT`.
+    pub(crate) fn read_int(buf: &[u8], pos: &mut usize) -> Option<i32> {
+        let mut r = reader(buf, *pos);
+        let v = r.fix_integer().ok()?;
+        *pos = r.pos;
+        Some(v)
+    }
+
+    /// An atom of at most 255 bytes (so at most 255 characters, within OTP's limit).
+    pub(crate) fn read_atom(buf: &[u8], pos: &mut usize) -> Option<Atom> {
+        let len = match *buf.get(*pos..)? {
+            [SMALL_ATOM_UTF8_EXT | SMALL_ATOM_EXT, len, ..] => usize::from(len),
+            [ATOM_UTF8_EXT | ATOM_EXT, a, b, ..] => usize::from(u16::from_be_bytes([a, b])),
+            _ => return None,
+        };
+        if len > MAX_ATOM_CHARS {
+            return None;
+        }
+        let mut r = reader(buf, *pos);
+        let atom = r.atom().ok()?;
+        *pos = r.pos;
+        Some(atom)
+    }
+
+    pub(crate) fn read_pid(buf: &[u8], pos: &mut usize) -> Option<Pid> {
+        let mut r = reader(buf, *pos);
+        let tag = r.u8().ok()?;
+        if tag != NEW_PID_EXT && tag != PID_EXT {
+            return None;
+        }
+        let mut node_at = r.pos;
+        let node = read_atom(buf, &mut node_at)?;
+        r.pos = node_at;
+        let id = r.u32().ok()?;
+        let serial = r.u32().ok()?;
+        let creation = if tag == PID_EXT {
+            u32::from(r.u8().ok()?)
+        } else {
+            r.u32().ok()?
+        };
+        *pos = r.pos;
+        Some(Pid {
+            node,
+            id,
+            serial,
+            creation,
+        })
+    }
+
+    /// `NEWER_REFERENCE_EXT` of at most 5 words.
+    pub(crate) fn read_reference(buf: &[u8], pos: &mut usize) -> Option<eetf::Reference> {
+        let mut r = reader(buf, *pos);
+        if r.u8().ok()? != NEWER_REFERENCE_EXT {
+            return None;
+        }
+        let words = r.u16().ok()?;
+        if words > MAX_REF_WORDS {
+            return None;
+        }
+        let mut node_at = r.pos;
+        let node = read_atom(buf, &mut node_at)?;
+        r.pos = node_at;
+        let creation = r.u32().ok()?;
+        let id = (0..words)
+            .map(|_| r.u32().ok())
+            .collect::<Option<Vec<u32>>>()?;
+        *pos = r.pos;
+        Some(eetf::Reference { node, id, creation })
     }
 }
 
