@@ -197,6 +197,19 @@ fn tag_of(packet: &[u8], expected: &'static str) -> Result<u8, HandshakeError> {
     })
 }
 
+/// A reader over the body of a packet that must carry `tag`. The old
+/// version 5 'n' where a version 6 'N' belongs gets its own clear error.
+fn body<'a>(packet: &'a [u8], tag: u8, what: &'static str) -> Result<Reader<'a>, HandshakeError> {
+    match tag_of(packet, what)? {
+        t if t == tag => Ok(Reader::new(&packet[1..], what)),
+        b'n' if tag == b'N' => Err(HandshakeError::OldHandshake),
+        t => Err(HandshakeError::UnexpectedTag {
+            tag: t as char,
+            expected: what,
+        }),
+    }
+}
+
 /// send_name / challenge share one layout after their tag: flags, [challenge,] creation, name.
 fn put_name_packet(
     out: &mut Vec<u8>,
@@ -227,17 +240,7 @@ pub struct SendName {
 }
 
 pub fn parse_send_name(packet: &[u8]) -> Result<SendName, HandshakeError> {
-    match tag_of(packet, "send_name")? {
-        b'N' => {}
-        b'n' => return Err(HandshakeError::OldHandshake),
-        t => {
-            return Err(HandshakeError::UnexpectedTag {
-                tag: t as char,
-                expected: "send_name",
-            });
-        }
-    }
-    let mut r = Reader::new(&packet[1..], "send_name");
+    let mut r = body(packet, b'N', "send_name")?;
     let flags = DistFlags(r.u64()?);
     let creation = r.u32()?;
     let name = r.name()?;
@@ -259,17 +262,7 @@ pub struct Challenge {
 }
 
 pub fn parse_challenge(packet: &[u8]) -> Result<Challenge, HandshakeError> {
-    match tag_of(packet, "challenge")? {
-        b'N' => {}
-        b'n' => return Err(HandshakeError::OldHandshake),
-        t => {
-            return Err(HandshakeError::UnexpectedTag {
-                tag: t as char,
-                expected: "challenge",
-            });
-        }
-    }
-    let mut r = Reader::new(&packet[1..], "challenge");
+    let mut r = body(packet, b'N', "challenge")?;
     let flags = DistFlags(r.u64()?);
     let challenge = r.u32()?;
     let creation = r.u32()?;
@@ -354,14 +347,7 @@ impl Initiator {
     /// caller feeds packets one by one, so `Send(vec![])` means "nothing to write,
     /// read on".
     fn on_status(&mut self, packet: &[u8]) -> Result<Step, HandshakeError> {
-        let tag = tag_of(packet, "status")?;
-        if tag != b's' {
-            return Err(HandshakeError::UnexpectedTag {
-                tag: tag as char,
-                expected: "status",
-            });
-        }
-        let status = &packet[1..];
+        let status = body(packet, b's', "status")?.buf;
         match status {
             b"ok" | b"ok_simultaneous" => {
                 self.state = InitState::AwaitChallenge;
@@ -409,14 +395,7 @@ impl Initiator {
     }
 
     fn on_ack(&mut self, packet: &[u8]) -> Result<Step, HandshakeError> {
-        let tag = tag_of(packet, "challenge_ack")?;
-        if tag != b'a' {
-            return Err(HandshakeError::UnexpectedTag {
-                tag: tag as char,
-                expected: "challenge_ack",
-            });
-        }
-        let mut r = Reader::new(&packet[1..], "challenge_ack");
+        let mut r = body(packet, b'a', "challenge_ack")?;
         let d = r.digest()?;
         r.end()?;
         if !digest::verify(self.our_challenge, &self.cfg.cookie, &d) {
@@ -565,14 +544,7 @@ impl Acceptor {
             .peer
             .clone()
             .ok_or(HandshakeError::State("reply before name"))?;
-        let tag = tag_of(packet, "challenge_reply")?;
-        if tag != b'r' {
-            return Err(HandshakeError::UnexpectedTag {
-                tag: tag as char,
-                expected: "challenge_reply",
-            });
-        }
-        let mut r = Reader::new(&packet[1..], "challenge_reply");
+        let mut r = body(packet, b'r', "challenge_reply")?;
         let their_challenge = r.u32()?;
         let d = r.digest()?;
         r.end()?;
