@@ -5,41 +5,16 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn iex_connects_sees_us_in_node_list_and_pings() {
-    if !have_elixir("iex_connects_sees_us_in_node_list_and_pings") {
-        return;
+/// A real Elixir node connects to ours, lists visible and hidden nodes, and pings.
+/// Returns what it printed and our node's name.
+async fn connect_list_and_ping(hidden: bool) -> Option<(String, String)> {
+    if !have_elixir(&format!("connect_list_and_ping(hidden: {hidden})")) {
+        return None;
     }
     let epmd = free_port();
-    let node = lib_node(&unique("rust"), epmd).await;
-    let me = node.name().to_owned();
-    let script = format!(
-        r#"
-        IO.puts("connect=#{{Node.connect(:"{me}")}}")
-        IO.puts("list=#{{inspect Node.list()}}")
-        IO.puts("hidden=#{{inspect Node.list(:hidden)}}")
-        IO.puts("ping=#{{Node.ping(:"{me}")}}")
-        "#
-    );
-    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
-    assert!(ex.finish(30).await, "elixir failed:\n{}", ex.output());
-    let out = ex.output();
-    assert!(out.contains("connect=true"), "{out}");
-    assert!(out.contains(&format!("list=[:{me}]")), "{out}");
-    assert!(out.contains("hidden=[]"), "{out}");
-    assert!(out.contains("ping=pong"), "{out}");
-    node.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn hidden_node_shows_only_in_hidden_list() {
-    if !have_elixir("hidden_node_shows_only_in_hidden_list") {
-        return;
-    }
-    let epmd = free_port();
-    let node = erlnode::node::Node::builder(sname(&unique("rusth")))
+    let node = erlnode::node::Node::builder(sname(&unique("rust")))
         .cookie(COOKIE)
-        .hidden(true)
+        .hidden(hidden)
         .epmd_port(epmd)
         .start()
         .await
@@ -54,12 +29,31 @@ async fn hidden_node_shows_only_in_hidden_list() {
         "#
     );
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
-    assert!(ex.finish(30).await, "{}", ex.output());
-    let out = ex.output();
+    assert!(ex.finish(30).await, "elixir failed:\n{}", ex.output());
+    node.shutdown().await;
+    Some((ex.output(), me))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iex_connects_sees_us_in_node_list_and_pings() {
+    let Some((out, me)) = connect_list_and_ping(false).await else {
+        return;
+    };
+    assert!(out.contains("connect=true"), "{out}");
+    assert!(out.contains(&format!("list=[:{me}]")), "{out}");
+    assert!(out.contains("hidden=[]"), "{out}");
+    assert!(out.contains("ping=pong"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hidden_node_shows_only_in_hidden_list() {
+    let Some((out, me)) = connect_list_and_ping(true).await else {
+        return;
+    };
+    assert!(out.contains("connect=true"), "{out}");
     assert!(out.contains("list=[]"), "{out}");
     assert!(out.contains(&format!("hidden=[:{me}]")), "{out}");
     assert!(out.contains("ping=pong"), "{out}");
-    node.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
