@@ -8,9 +8,10 @@ use eetf::{Pid, Reference, Term};
 use futures_util::FutureExt;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use thiserror::Error;
-use tokio::sync::mpsc;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ReceiveError {
@@ -20,21 +21,100 @@ pub enum ReceiveError {
     Exited,
 }
 
+/// A mailbox: the messages sent and not yet taken, and the waiting receiver.
+///
+/// An idle one is a few dozen bytes (an empty queue allocates nothing), which
+/// is what lets a node hold many idle processes; a channel from tokio would
+/// allocate a block of 32 message slots up front.
+#[derive(Default)]
+struct MailboxState {
+    queue: VecDeque<Term>,
+    waker: Option<Waker>,
+    /// The sending side is gone: the process has ended.
+    closed: bool,
+}
+
+/// The process table's end of a mailbox. Dropping it (when the process leaves
+/// the table) closes the mailbox: the receiver then sees [`ReceiveError::Exited`].
+pub(crate) struct MailboxTx(Arc<Mutex<MailboxState>>);
+
+/// The process's end of its mailbox.
+struct MailboxRx(Arc<Mutex<MailboxState>>);
+
+fn mailbox() -> (MailboxTx, MailboxRx) {
+    let shared = Arc::new(Mutex::new(MailboxState::default()));
+    (MailboxTx(shared.clone()), MailboxRx(shared))
+}
+
+impl MailboxTx {
+    /// Queues `msg`; gives it back if the process has ended.
+    pub(crate) fn send(&self, msg: Term) -> Result<(), Term> {
+        let waker = {
+            let mut s = lock(&self.0);
+            if s.closed {
+                return Err(msg);
+            }
+            s.queue.push_back(msg);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MailboxTx {
+    fn drop(&mut self) {
+        let waker = {
+            let mut s = lock(&self.0);
+            s.closed = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl MailboxRx {
+    /// Moves everything queued into `into` (which must be empty), swapping
+    /// buffers so that neither side allocates; `Ready(false)` once closed and
+    /// drained.
+    fn poll_take_all(&self, into: &mut VecDeque<Term>, cx: &mut Context<'_>) -> Poll<bool> {
+        let mut s = lock(&self.0);
+        if !s.queue.is_empty() {
+            std::mem::swap(&mut s.queue, into);
+            return Poll::Ready(true);
+        }
+        if s.closed {
+            return Poll::Ready(false);
+        }
+        match &mut s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
 /// A Rust process: its pid and mailbox. Dropping it ends the process with
 /// reason `normal` (unless it was killed before).
 pub struct Process {
     node: Node,
     pid: Pid,
-    rx: mpsc::UnboundedReceiver<Term>,
-    /// Messages taken out of the channel by a selective receive and not yet matched.
+    rx: MailboxRx,
+    /// Messages taken out of the mailbox by a selective receive and not yet matched.
     saved: VecDeque<Term>,
+    /// Messages taken out of the mailbox in one go, after `saved` in order.
+    fetched: VecDeque<Term>,
     /// Set when the process's end has already been handled (spawned tasks report their own reason).
     finished: bool,
 }
 
 impl Node {
-    fn new_entry(&self, group_leader: Option<Pid>) -> (Pid, mpsc::UnboundedReceiver<Term>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    fn new_entry(&self, group_leader: Option<Pid>) -> (Pid, MailboxRx) {
+        let (tx, rx) = mailbox();
         let mut t = lock(&self.inner.table);
         let (id, serial) = t.allocate();
         let pid = Pid {
@@ -67,6 +147,7 @@ impl Node {
             pid,
             rx,
             saved: VecDeque::new(),
+            fetched: VecDeque::new(),
             finished: false,
         }
     }
@@ -109,6 +190,7 @@ impl Node {
             pid: pid.clone(),
             rx,
             saved: VecDeque::new(),
+            fetched: VecDeque::new(),
             finished: true,
         };
         let node = self.clone();
@@ -183,7 +265,23 @@ impl Process {
         if let Some(m) = self.saved.pop_front() {
             return Ok(m);
         }
-        self.rx.recv().await.ok_or(ReceiveError::Exited)
+        self.next_from_mailbox().await
+    }
+
+    /// The next message after `saved`: from `fetched`, refilled from the mailbox.
+    /// Cancel-safe: a message is only taken when it is returned.
+    async fn next_from_mailbox(&mut self) -> Result<Term, ReceiveError> {
+        if self.fetched.is_empty() {
+            // A burst leaves a large buffer behind; do not keep it while idle.
+            if self.fetched.capacity() > 1024 {
+                self.fetched = VecDeque::new();
+            }
+            let (rx, fetched) = (&self.rx, &mut self.fetched);
+            if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
+                return Err(ReceiveError::Exited);
+            }
+        }
+        self.fetched.pop_front().ok_or(ReceiveError::Exited)
     }
 
     /// The next message, or `Timeout`.
@@ -204,7 +302,7 @@ impl Process {
             return self.saved.remove(i).ok_or(ReceiveError::Exited);
         }
         loop {
-            let m = self.rx.recv().await.ok_or(ReceiveError::Exited)?;
+            let m = self.next_from_mailbox().await?;
             if pred(&m) {
                 return Ok(m);
             }
@@ -306,5 +404,43 @@ impl Drop for Process {
         if !self.finished {
             self.node.process_exited(&self.pid, terms::atom("normal"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn take_all(rx: &MailboxRx) -> Option<Vec<Term>> {
+        let mut into = VecDeque::new();
+        std::future::poll_fn(|cx| rx.poll_take_all(&mut into, cx))
+            .await
+            .then(|| into.into_iter().collect())
+    }
+
+    #[tokio::test]
+    async fn mailbox_hands_over_in_order_wakes_the_receiver_and_closes_on_drop() {
+        let (tx, rx) = mailbox();
+        tx.send(terms::int(1)).unwrap();
+        tx.send(terms::int(2)).unwrap();
+        assert_eq!(take_all(&rx).await, Some(vec![terms::int(1), terms::int(2)]));
+        // A receiver waiting on an empty mailbox is woken by a send from another task.
+        let waiter = tokio::spawn(async move { (take_all(&rx).await, rx) });
+        tokio::task::yield_now().await;
+        tx.send(terms::int(3)).unwrap();
+        let (got, rx) = waiter.await.unwrap();
+        assert_eq!(got, Some(vec![terms::int(3)]));
+        // Dropping the table's end closes it: what was queued is still taken, then nothing.
+        tx.send(terms::int(4)).unwrap();
+        drop(tx);
+        assert_eq!(take_all(&rx).await, Some(vec![terms::int(4)]));
+        assert_eq!(take_all(&rx).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_send_after_close_gives_the_message_back() {
+        let (tx, rx) = mailbox();
+        lock(&rx.0).closed = true;
+        assert_eq!(tx.send(terms::atom("late")), Err(terms::atom("late")));
     }
 }

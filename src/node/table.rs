@@ -1,9 +1,8 @@
 //! The process table: local pids, their mailboxes, registered names, links and monitors.
 
 use crate::proto::control::PidOrName;
-use eetf::{Pid, Reference, Term};
+use eetf::{Pid, Reference};
 use std::collections::{HashMap, HashSet};
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 /// One monitor held on a local process by some (local or remote) watcher.
@@ -23,7 +22,7 @@ pub(crate) struct RemoteMonitor {
 }
 
 pub(crate) struct ProcEntry {
-    pub tx: mpsc::UnboundedSender<Term>,
+    pub tx: super::process::MailboxTx,
     pub abort: Option<AbortHandle>,
     pub name: Option<String>,
     pub links: HashSet<Pid>,
