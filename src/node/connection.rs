@@ -295,15 +295,27 @@ async fn writer(
         tokio::select! {
             msg = rx.recv() => {
                 let Some(frame) = msg else { break "outgoing queue closed".to_string() };
-                batch.extend_from_slice(&frame);
-                // Take whatever else is already queued, up to a bound, in one write.
-                while batch.len() < 256 * 1024 {
-                    match rx.try_recv() {
-                        Ok(more) => batch.extend_from_slice(&more),
-                        Err(_) => break,
+                // Take whatever else is already queued, up to a bound, in one write;
+                // a large frame is written from where it is rather than copied.
+                let mut next = Some(frame);
+                let mut failed = None;
+                while let Some(frame) = next.take() {
+                    if frame.len() >= BIG_FRAME {
+                        if let Err(e) = write_batch_then(&mut w, &mut batch, &frame).await {
+                            failed = Some(e);
+                            break;
+                        }
+                    } else {
+                        batch.extend_from_slice(&frame);
+                    }
+                    if batch.len() < 256 * 1024 {
+                        next = rx.try_recv().ok();
                     }
                 }
-                if let Err(e) = w.write_all(&batch).await {
+                if failed.is_none() && !batch.is_empty() {
+                    failed = w.write_all(&batch).await.err();
+                }
+                if let Some(e) = failed {
                     break format!("write failed: {e}");
                 }
                 batch.clear();
@@ -323,6 +335,22 @@ async fn writer(
     peers::connection_down(&node, &peer, id, reason);
 }
 
+/// Frames at least this long are written from their own buffer, not copied into the batch.
+const BIG_FRAME: usize = 16 * 1024;
+
+/// Writes what is batched, then `frame`.
+async fn write_batch_then(
+    w: &mut OwnedWriteHalf,
+    batch: &mut Vec<u8>,
+    frame: &[u8],
+) -> std::io::Result<()> {
+    if !batch.is_empty() {
+        w.write_all(batch).await?;
+        batch.clear();
+    }
+    w.write_all(frame).await
+}
+
 async fn reader(
     node: Node,
     peer: String,
@@ -333,6 +361,11 @@ async fn reader(
 ) {
     let mut buf = bytes::BytesMut::with_capacity(64 * 1024);
     buf.extend_from_slice(&leftover);
+    // One timer for the tick timeout, re-armed from the time of the last read
+    // only when it fires, rather than a new timer around every read.
+    let mut last_read = Instant::now();
+    let timeout = tokio::time::sleep_until(last_read + ticktime);
+    tokio::pin!(timeout);
     let reason = 'conn: loop {
         // Parse every whole frame buffered so far.
         loop {
@@ -357,15 +390,37 @@ async fn reader(
                 }
             }
         }
-        match tokio::time::timeout(ticktime, r.read_buf(&mut buf)).await {
-            Ok(Ok(0)) => break "connection closed by peer".to_string(),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => break format!("read failed: {e}"),
-            Err(_) => break "net_tick_timeout".to_string(),
+        // Room for the rest of a partly read frame (its length was checked
+        // against the limit above; past 1 MiB the buffer grows as bytes come),
+        // and for a good-sized read.
+        let want = match buf.get(..4) {
+            Some(&[a, b, c, d]) => (u32::from_be_bytes([a, b, c, d]) as usize + 4)
+                .saturating_sub(buf.len())
+                .clamp(READ_ROOM, 1024 * 1024),
+            _ => READ_ROOM,
+        };
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
+        }
+        tokio::select! {
+            read = r.read_buf(&mut buf) => match read {
+                Ok(0) => break "connection closed by peer".to_string(),
+                Ok(_) => last_read = Instant::now(),
+                Err(e) => break format!("read failed: {e}"),
+            },
+            () = &mut timeout => {
+                if last_read.elapsed() >= ticktime {
+                    break "net_tick_timeout".to_string();
+                }
+                timeout.as_mut().reset(last_read + ticktime);
+            }
         }
     };
     peers::connection_down(&node, &peer, id, reason);
 }
+
+/// Free buffer space the reader wants before each read.
+const READ_ROOM: usize = 32 * 1024;
 
 /// Lower-case hex of a byte slice, for trace logs of raw frames.
 struct Hex<'a>(&'a [u8]);

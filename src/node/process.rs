@@ -423,7 +423,10 @@ mod tests {
         let (tx, rx) = mailbox();
         tx.send(terms::int(1)).unwrap();
         tx.send(terms::int(2)).unwrap();
-        assert_eq!(take_all(&rx).await, Some(vec![terms::int(1), terms::int(2)]));
+        assert_eq!(
+            take_all(&rx).await,
+            Some(vec![terms::int(1), terms::int(2)])
+        );
         // A receiver waiting on an empty mailbox is woken by a send from another task.
         let waiter = tokio::spawn(async move { (take_all(&rx).await, rx) });
         tokio::task::yield_now().await;
