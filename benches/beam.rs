@@ -211,12 +211,12 @@ impl Payload {
     /// Messages per one-way stream in the full run (about a second or two each).
     fn stream_len(self) -> usize {
         match self {
-            Payload::Int => 800_000,
-            Payload::Tuple5 => 800_000,
-            Payload::Map10 => 600_000,
-            Payload::List200 => 300_000,
-            Payload::Bin1k => 500_000,
-            Payload::Bin64k => 60_000,
+            Payload::Int => 400_000,
+            Payload::Tuple5 => 400_000,
+            Payload::Map10 => 300_000,
+            Payload::List200 => 200_000,
+            Payload::Bin1k => 300_000,
+            Payload::Bin64k => 40_000,
         }
     }
 }
@@ -226,6 +226,8 @@ impl Payload {
 struct Plan {
     full: bool,
     scale: f64,
+    /// Every measurement is taken this many times, interleaved; the median is kept.
+    reps: usize,
     rtt_iters: usize,
     sync_ms: u64,
     mem_procs: usize,
@@ -393,6 +395,16 @@ fn cpu_secs(pid: u32, tck: f64) -> f64 {
     (get(11) + get(12)) / tck
 }
 
+/// Write-family system calls (write, writev, sendmsg...) made so far by OS process `pid`.
+fn write_calls(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("syscw:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm
@@ -403,10 +415,10 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
-/// CPU seconds of several OS processes over a piece of work.
+/// CPU seconds and write calls of several OS processes over a piece of work.
 struct CpuWatch {
     pids: Vec<u32>,
-    start: Vec<f64>,
+    start: Vec<(f64, f64)>,
     tck: f64,
 }
 
@@ -414,15 +426,19 @@ impl CpuWatch {
     fn start(pids: &[u32], tck: f64) -> Self {
         CpuWatch {
             pids: pids.to_vec(),
-            start: pids.iter().map(|&p| cpu_secs(p, tck)).collect(),
+            start: pids
+                .iter()
+                .map(|&p| (cpu_secs(p, tck), write_calls(p)))
+                .collect(),
             tck,
         }
     }
-    fn stop(self) -> Vec<f64> {
+    /// (CPU seconds, write calls) of each process since `start`.
+    fn stop(self) -> Vec<(f64, f64)> {
         self.pids
             .iter()
             .zip(&self.start)
-            .map(|(&p, s)| cpu_secs(p, self.tck) - s)
+            .map(|(&p, (c, w))| (cpu_secs(p, self.tck) - c, write_calls(p) - w))
             .collect()
     }
 }
@@ -553,6 +569,8 @@ struct Stream {
     /// CPU seconds per message of the sending and the receiving OS process.
     cpu_send: f64,
     cpu_recv: f64,
+    /// Write system calls per message made by the sending OS process.
+    writes_send: f64,
 }
 
 impl Stream {
@@ -595,8 +613,9 @@ async fn stream_bb(c: &Ctx, p: Payload, n: usize) -> Stream {
     Stream {
         msgs: n,
         secs: int_of(&ns, "stream") as f64 / 1e9,
-        cpu_send: cpu[0] / n as f64,
-        cpu_recv: cpu[1] / n as f64,
+        cpu_send: cpu[0].0 / n as f64,
+        cpu_recv: cpu[1].0 / n as f64,
+        writes_send: cpu[0].1 / n as f64,
     }
 }
 
@@ -614,8 +633,9 @@ async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
     Stream {
         msgs: n,
         secs: int_of(&ns, "stream") as f64 / 1e9,
-        cpu_send: cpu[0] / n as f64,
-        cpu_recv: cpu[1] / n as f64,
+        cpu_send: cpu[0].0 / n as f64,
+        cpu_recv: cpu[1].0 / n as f64,
+        writes_send: cpu[0].1 / n as f64,
     }
 }
 
@@ -678,9 +698,17 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
     Stream {
         msgs: n,
         secs,
-        cpu_send: cpu[0] / n as f64,
-        cpu_recv: cpu[1] / n as f64,
+        cpu_send: cpu[0].0 / n as f64,
+        cpu_recv: cpu[1].0 / n as f64,
+        writes_send: cpu[0].1 / n as f64,
     }
+}
+
+/// The median of `v` by `key` (the upper one of an even count).
+fn median_by<T: Copy>(v: &[T], key: impl Fn(&T) -> f64) -> T {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    sorted[sorted.len() / 2]
 }
 
 fn rtt_of(ns: (i64, i64)) -> Rtt {
@@ -937,6 +965,12 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
                 )
             },
         );
+        line("sender write syscalls per msg: B->B / B->R / R->B", &|r| {
+            format!(
+                "{:.2} / {:.2} / {:.2}",
+                r.bb.writes_send, r.br.writes_send, r.rb.writes_send
+            )
+        });
         line("Rust receiver vs BEAM receiver CPU/msg", &|r| {
             ratio(r.br.cpu_recv, r.bb.cpu_recv)
         });
@@ -1001,12 +1035,13 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
 fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
     fn stream(s: &Stream) -> String {
         format!(
-            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}}}",
+            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}, \"sender_write_calls_per_msg\": {:.4}}}",
             s.msgs,
             s.secs,
             s.rate(),
             s.cpu_send,
-            s.cpu_recv
+            s.cpu_recv,
+            s.writes_send
         )
     }
     fn rtt(r: &Rtt) -> String {
@@ -1018,8 +1053,9 @@ fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
     let mut s = String::from("{\n");
     let _ = writeln!(
         s,
-        "  \"mode\": \"{}\",\n  \"erl_args\": \"{}\",\n  \"cores\": {},\n  \"sync_callers\": {CALLERS},\n  \"sync_ms\": {},\n  \"rtt_iters\": {},",
+        "  \"mode\": \"{}\",\n  \"reps_median_of\": {},\n  \"erl_args\": \"{}\",\n  \"cores\": {},\n  \"sync_callers\": {CALLERS},\n  \"sync_ms\": {},\n  \"rtt_iters\": {},",
         if plan.full { "full" } else { "smoke" },
+        plan.reps,
         erl_args(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         plan.sync_ms,
@@ -1093,14 +1129,20 @@ fn main() {
         Plan {
             full,
             scale,
+            reps: std::env::var("BENCH_REPS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3usize)
+                .max(1),
             rtt_iters: ((2000.0 * scale) as usize).max(10),
-            sync_ms: ((2000.0 * scale) as u64).max(100),
+            sync_ms: ((1500.0 * scale) as u64).max(100),
             mem_procs: 100_000,
         }
     } else {
         Plan {
             full,
             scale,
+            reps: 1,
             rtt_iters: 20,
             sync_ms: 150,
             mem_procs: 2000,
@@ -1205,9 +1247,15 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         };
         let n = plan.stream_len(p);
         if only("stream") {
-            r.bb = stream_bb(&c, p, n).await;
-            r.br = stream_br(&c, p, n).await;
-            r.rb = stream_rb(&c, p, n).await;
+            let (mut bb, mut br, mut rb) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..plan.reps {
+                bb.push(stream_bb(&c, p, n).await);
+                br.push(stream_br(&c, p, n).await);
+                rb.push(stream_rb(&c, p, n).await);
+            }
+            r.bb = median_by(&bb, Stream::rate);
+            r.br = median_by(&br, Stream::rate);
+            r.rb = median_by(&rb, Stream::rate);
             eprintln!(
                 "{:>12} stream msg/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
                 p.label(),
@@ -1217,13 +1265,23 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
             );
         }
         if only("rtt") {
-            let echo_b = bench_call(&node, &b, "new_echo", vec![]).await;
-            r.rtt_bb = rtt_beam_pings(&c, &a, echo_b.clone(), p).await;
-            node.send(&pid_of(&echo_b, "echo"), terms::atom("stop"));
-            r.rtt_rb = rtt_rust_pings(&c, p).await;
-            let echo_r = node.spawn(rust_echo);
-            r.rtt_br = rtt_beam_pings(&c, &a, Term::Pid(echo_r.clone()), p).await;
-            node.send(&echo_r, terms::atom("stop"));
+            let (mut bb, mut rb, mut br) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..plan.reps {
+                let echo_b = bench_call(&node, &b, "new_echo", vec![]).await;
+                bb.push(rtt_beam_pings(&c, &a, echo_b.clone(), p).await);
+                node.send(&pid_of(&echo_b, "echo"), terms::atom("stop"));
+                rb.push(rtt_rust_pings(&c, p).await);
+                let echo_r = node.spawn(rust_echo);
+                br.push(rtt_beam_pings(&c, &a, Term::Pid(echo_r.clone()), p).await);
+                node.send(&echo_r, terms::atom("stop"));
+            }
+            let med = |v: &[Rtt]| Rtt {
+                p50_us: median_by(v, |r| r.p50_us).p50_us,
+                p99_us: median_by(v, |r| r.p99_us).p99_us,
+            };
+            r.rtt_bb = med(&bb);
+            r.rtt_rb = med(&rb);
+            r.rtt_br = med(&br);
             eprintln!(
                 "{:>12} RTT p50 µs    B<>B {:>10}  R>B> {:>10}  B>R> {:>10}",
                 p.label(),
@@ -1233,9 +1291,15 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
             );
         }
         if only("sync") {
-            r.sync_bb = sync_beam_callers(&c, &b, p).await;
-            r.sync_br = sync_beam_callers(&c, node.name(), p).await;
-            r.sync_rb = sync_rust_callers(&c, p).await;
+            let (mut bb, mut br, mut rb) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..plan.reps {
+                bb.push(sync_beam_callers(&c, &b, p).await);
+                br.push(sync_beam_callers(&c, node.name(), p).await);
+                rb.push(sync_rust_callers(&c, p).await);
+            }
+            r.sync_bb = median_by(&bb, |v| *v);
+            r.sync_br = median_by(&br, |v| *v);
+            r.sync_rb = median_by(&rb, |v| *v);
             eprintln!(
                 "{:>12} sync calls/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
                 p.label(),
