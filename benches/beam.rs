@@ -16,7 +16,8 @@
 //! scheduler busy-waiting does not count as work in the CPU figures);
 //! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
 //! `rtt`, `sync`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
-//! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`).
+//! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`);
+//! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`).
 
 use eetf::{Pid, Term};
 use erlnode::node::{Node, Process};
@@ -1248,14 +1249,29 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         let n = plan.stream_len(p);
         if only("stream") {
             let (mut bb, mut br, mut rb) = (Vec::new(), Vec::new(), Vec::new());
+            let dirs = std::env::var("BENCH_DIRS").unwrap_or_default();
+            let dir = |d: &str| dirs.is_empty() || dirs.split(',').any(|x| x == d);
             for _ in 0..plan.reps {
-                bb.push(stream_bb(&c, p, n).await);
-                br.push(stream_br(&c, p, n).await);
-                rb.push(stream_rb(&c, p, n).await);
+                if dir("bb") {
+                    bb.push(stream_bb(&c, p, n).await);
+                }
+                if dir("br") {
+                    br.push(stream_br(&c, p, n).await);
+                }
+                if dir("rb") {
+                    rb.push(stream_rb(&c, p, n).await);
+                }
             }
-            r.bb = median_by(&bb, Stream::rate);
-            r.br = median_by(&br, Stream::rate);
-            r.rb = median_by(&rb, Stream::rate);
+            let med = |v: &[Stream]| {
+                if v.is_empty() {
+                    Stream::default()
+                } else {
+                    median_by(v, Stream::rate)
+                }
+            };
+            r.bb = med(&bb);
+            r.br = med(&br);
+            r.rb = med(&rb);
             eprintln!(
                 "{:>12} stream msg/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
                 p.label(),

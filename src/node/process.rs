@@ -41,6 +41,9 @@ pub(crate) struct MailboxTx(Arc<Mutex<MailboxState>>);
 /// The process's end of its mailbox.
 struct MailboxRx(Arc<Mutex<MailboxState>>);
 
+/// Message slots a waiting mailbox may keep allocated from an earlier burst.
+const IDLE_KEEP: usize = 4096;
+
 fn mailbox() -> (MailboxTx, MailboxRx) {
     let shared = Arc::new(Mutex::new(MailboxState::default()));
     (MailboxTx(shared.clone()), MailboxRx(shared))
@@ -89,6 +92,14 @@ impl MailboxRx {
         }
         if s.closed {
             return Poll::Ready(false);
+        }
+        // Going idle: do not keep what a burst grew (while busy, the two
+        // buffers are swapped back and forth and reused).
+        if into.capacity() > IDLE_KEEP {
+            *into = VecDeque::new();
+        }
+        if s.queue.capacity() > IDLE_KEEP {
+            s.queue = VecDeque::new();
         }
         match &mut s.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -272,10 +283,6 @@ impl Process {
     /// Cancel-safe: a message is only taken when it is returned.
     async fn next_from_mailbox(&mut self) -> Result<Term, ReceiveError> {
         if self.fetched.is_empty() {
-            // A burst leaves a large buffer behind; do not keep it while idle.
-            if self.fetched.capacity() > 1024 {
-                self.fetched = VecDeque::new();
-            }
             let (rx, fetched) = (&self.rx, &mut self.fetched);
             if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
                 return Err(ReceiveError::Exited);

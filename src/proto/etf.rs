@@ -1672,9 +1672,7 @@ fn enc_one<'t>(
             out.push(LIST_EXT);
             out.extend_from_slice(&len32(elements.len(), "list")?);
             if elements.iter().all(is_leaf) {
-                for e in elements {
-                    enc_one(e, inner, out, work)?;
-                }
+                enc_leaves(elements, inner, out, work)?;
                 out.push(NIL_EXT);
                 return Ok(());
             }
@@ -1704,10 +1702,7 @@ fn enc_one<'t>(
                 }
             }
             if elements.iter().all(is_leaf) {
-                for e in elements {
-                    enc_one(e, inner, out, work)?;
-                }
-                return Ok(());
+                return enc_leaves(elements, inner, out, work);
             }
             work.extend(elements.iter().rev().map(|e| Work::Term(e, inner)));
             Ok(())
@@ -1730,6 +1725,27 @@ fn enc_one<'t>(
             Ok(())
         }
     }
+}
+
+/// Writes terms for which [`is_leaf`] holds, at nesting level `depth`, in order.
+fn enc_leaves<'t>(
+    terms: &'t [Term],
+    depth: usize,
+    out: &mut Vec<u8>,
+    work: &mut Vec<Work<'t>>,
+) -> Result<(), EtfError> {
+    if depth > MAX_DEPTH {
+        return Err(EtfError::TooDeep { limit: MAX_DEPTH });
+    }
+    out.reserve(terms.len() * 2);
+    for t in terms {
+        match t {
+            // The most common leaf, written here rather than through `enc_one`.
+            Term::FixInteger(i) => enc_int(i.value, out),
+            _ => enc_one(t, depth, out, work)?,
+        }
+    }
+    Ok(())
 }
 
 /// Does `enc_one` write this term whole, pushing no work? (Containers written
