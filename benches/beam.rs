@@ -17,7 +17,10 @@
 //! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
 //! `rtt`, `sync`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
 //! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`);
-//! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`).
+//! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`);
+//! `BENCH_REPS` sets how many interleaved repetitions each median is of
+//! (default 3; at least 7 for RTT); `BENCH_RT=current` runs the Rust node on
+//! a single-threaded tokio runtime instead of the multi-threaded one.
 
 use eetf::{Pid, Term};
 use erlnode::node::{Node, Process};
@@ -570,8 +573,12 @@ struct Stream {
     /// CPU seconds per message of the sending and the receiving OS process.
     cpu_send: f64,
     cpu_recv: f64,
-    /// Write system calls per message made by the sending OS process.
+    /// Writes per message made by the sender: for BEAM its OS process's
+    /// write system calls (`/proc/PID/io`), for Rust the node's own count
+    /// ([`Node::io_stats`]; Rust sends with `send(2)`, which `/proc` does not count).
     writes_send: f64,
+    /// Socket reads per message made by a Rust receiver (0 when BEAM receives).
+    reads_recv: f64,
 }
 
 impl Stream {
@@ -617,11 +624,13 @@ async fn stream_bb(c: &Ctx, p: Payload, n: usize) -> Stream {
         cpu_send: cpu[0].0 / n as f64,
         cpu_recv: cpu[1].0 / n as f64,
         writes_send: cpu[0].1 / n as f64,
+        reads_recv: 0.0,
     }
 }
 
 async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
     let sink = c.node.spawn(rust_sink);
+    let io0 = c.node.io_stats();
     let w = CpuWatch::start(&[c.a_pid, c.me_pid], c.tck);
     let ns = bench_call(
         &c.node,
@@ -637,6 +646,7 @@ async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
         cpu_send: cpu[0].0 / n as f64,
         cpu_recv: cpu[1].0 / n as f64,
         writes_send: cpu[0].1 / n as f64,
+        reads_recv: (c.node.io_stats().reads - io0.reads) as f64 / n as f64,
     }
 }
 
@@ -647,6 +657,7 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
     let window = (16 * 1024 * 1024 / (size + 64)).clamp(256, 65536);
     let every = window / 4;
     let node = c.node.clone();
+    let io0 = c.node.io_stats();
     let w = CpuWatch::start(&[c.me_pid, c.a_pid], c.tck);
     let secs = tokio::spawn(async move {
         let mut me = node.process();
@@ -701,7 +712,8 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
         secs,
         cpu_send: cpu[0].0 / n as f64,
         cpu_recv: cpu[1].0 / n as f64,
-        writes_send: cpu[0].1 / n as f64,
+        writes_send: (c.node.io_stats().writes - io0.writes) as f64 / n as f64,
+        reads_recv: 0.0,
     }
 }
 
@@ -819,10 +831,17 @@ async fn sync_rust_callers(c: &Ctx, p: Payload) -> f64 {
 
 /// In the child: start a node, spawn `n` idle processes, print RSS before and after.
 fn memory_child(n: usize, epmd_port: u16) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
     rt.block_on(async {
         let node = Node::builder(format!("benchmem{}@{}", std::process::id(), host()))
             .cookie(COOKIE)
@@ -966,11 +985,14 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
                 )
             },
         );
-        line("sender write syscalls per msg: B->B / B->R / R->B", &|r| {
+        line("sender writes per msg: B->B / B->R / R->B", &|r| {
             format!(
-                "{:.2} / {:.2} / {:.2}",
+                "{:.2} / {:.2} / {:.3}",
                 r.bb.writes_send, r.br.writes_send, r.rb.writes_send
             )
+        });
+        line("Rust receiver socket reads per msg (B->R)", &|r| {
+            format!("{:.2}", r.br.reads_recv)
         });
         line("Rust receiver vs BEAM receiver CPU/msg", &|r| {
             ratio(r.br.cpu_recv, r.bb.cpu_recv)
@@ -1036,13 +1058,14 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
 fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
     fn stream(s: &Stream) -> String {
         format!(
-            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}, \"sender_write_calls_per_msg\": {:.4}}}",
+            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}, \"sender_writes_per_msg\": {:.4}, \"rust_receiver_reads_per_msg\": {:.4}}}",
             s.msgs,
             s.secs,
             s.rate(),
             s.cpu_send,
             s.cpu_recv,
-            s.writes_send
+            s.writes_send,
+            s.reads_recv
         )
     }
     fn rtt(r: &Rtt) -> String {
@@ -1151,10 +1174,17 @@ fn main() {
     };
     let only_env = std::env::var("BENCH_ONLY").unwrap_or_default();
     let only = move |what: &str| only_env.is_empty() || only_env.split(',').any(|w| w == what);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
     let started = Instant::now();
     let (rows, mem) = rt.block_on(run(plan, &only));
     let report = table(&rows, mem.as_ref(), &only);
@@ -1282,7 +1312,14 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         }
         if only("rtt") {
             let (mut bb, mut rb, mut br) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..plan.reps {
+            // Single round trips on a shared 2-core VM are bimodal (same core or
+            // not), so take the median of more, short, interleaved runs.
+            let reps = if plan.full {
+                plan.reps.max(7)
+            } else {
+                plan.reps
+            };
+            for _ in 0..reps {
                 let echo_b = bench_call(&node, &b, "new_echo", vec![]).await;
                 bb.push(rtt_beam_pings(&c, &a, echo_b.clone(), p).await);
                 node.send(&pid_of(&echo_b, "echo"), terms::atom("stop"));

@@ -549,5 +549,14 @@ async fn hundred_thousand_messages_each_way_in_order() {
     let out = ex.output();
     assert!(out.contains(&format!("to_rust={N} bad=0")), "{out}");
     assert!(out.contains("from_rust=:ok"), "{out}");
+    // The node's I/O statistics saw both streams.
+    let io = node.io_stats();
+    assert!(io.messages_in > N as u64, "{io:?}");
+    assert!(io.messages_out >= N as u64, "{io:?}");
+    assert!(
+        io.bytes_in > 10 * N as u64 && io.bytes_out > 10 * N as u64,
+        "{io:?}"
+    );
+    assert!(io.reads > 0 && io.writes > 0, "{io:?}");
     node.shutdown().await;
 }

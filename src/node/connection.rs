@@ -1,5 +1,6 @@
 //! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
 
+use super::stats::IoCounters;
 use super::{Node, NodeEvent, epmd_client, peers};
 use crate::proto::control::decode_frame;
 use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
@@ -289,8 +290,13 @@ async fn writer(
     mut rx: mpsc::UnboundedReceiver<peers::Outgoing>,
     tick_every: Duration,
 ) {
+    let io = &node.inner.io;
     let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut deadline = Instant::now() + tick_every;
+    // One timer for ticks: when it fires, a tick goes out only if nothing was
+    // written since it last fired (so no clock is read per message).
+    let tick = tokio::time::sleep(tick_every);
+    tokio::pin!(tick);
+    let mut wrote = false;
     let reason = loop {
         tokio::select! {
             msg = rx.recv() => {
@@ -299,9 +305,11 @@ async fn writer(
                 // a large frame is written from where it is rather than copied.
                 let mut next = Some(frame);
                 let mut failed = None;
+                let mut frames = 0;
                 while let Some(frame) = next.take() {
+                    frames += 1;
                     if frame.len() >= BIG_FRAME {
-                        if let Err(e) = write_batch_then(&mut w, &mut batch, &frame).await {
+                        if let Err(e) = write_batch_then(&mut w, &mut batch, &frame, io).await {
                             failed = Some(e);
                             break;
                         }
@@ -312,8 +320,9 @@ async fn writer(
                         next = rx.try_recv().ok();
                     }
                 }
+                io.messages_out(frames);
                 if failed.is_none() && !batch.is_empty() {
-                    failed = w.write_all(&batch).await.err();
+                    failed = write_counted(&mut w, &batch, io).await.err();
                 }
                 if let Some(e) = failed {
                     break format!("write failed: {e}");
@@ -322,13 +331,16 @@ async fn writer(
                 if batch.capacity() > 1024 * 1024 {
                     batch.shrink_to(64 * 1024);
                 }
-                deadline = Instant::now() + tick_every;
+                wrote = true;
             }
-            _ = tokio::time::sleep_until(deadline) => {
-                if let Err(e) = w.write_all(&TICK).await {
+            () = &mut tick => {
+                if !wrote
+                    && let Err(e) = write_counted(&mut w, &TICK, io).await
+                {
                     break format!("write failed: {e}");
                 }
-                deadline = Instant::now() + tick_every;
+                wrote = false;
+                tick.as_mut().reset(Instant::now() + tick_every);
             }
         }
     };
@@ -343,12 +355,24 @@ async fn write_batch_then(
     w: &mut OwnedWriteHalf,
     batch: &mut Vec<u8>,
     frame: &[u8],
+    io: &IoCounters,
 ) -> std::io::Result<()> {
     if !batch.is_empty() {
-        w.write_all(batch).await?;
+        write_counted(w, batch, io).await?;
         batch.clear();
     }
-    w.write_all(frame).await
+    write_counted(w, frame, io).await
+}
+
+/// `write_all`, counted in the node's I/O statistics.
+async fn write_counted(
+    w: &mut OwnedWriteHalf,
+    bytes: &[u8],
+    io: &IoCounters,
+) -> std::io::Result<()> {
+    w.write_all(bytes).await?;
+    io.wrote(bytes.len());
+    Ok(())
 }
 
 async fn reader(
@@ -366,13 +390,16 @@ async fn reader(
     let mut last_read = Instant::now();
     let timeout = tokio::time::sleep_until(last_read + ticktime);
     tokio::pin!(timeout);
+    let io = &node.inner.io;
     let reason = 'conn: loop {
         // Parse every whole frame buffered so far.
+        let mut messages = 0;
         loop {
             match framing::check_frame4(&buf, DEFAULT_MAX_MESSAGE) {
                 Ok(Some(f)) => {
                     if !f.is_tick() {
                         tracing::trace!(frame = %Hex(&buf[f.body.clone()]), "raw frame");
+                        messages += 1;
                         match decode_frame(&buf[f.body.clone()]) {
                             Ok(msg) => node.dispatch(&peer, msg),
                             Err(e) => {
@@ -381,7 +408,7 @@ async fn reader(
                             }
                         }
                     }
-                    let _ = buf.split_to(f.consumed);
+                    bytes::Buf::advance(&mut buf, f.consumed);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -390,6 +417,7 @@ async fn reader(
                 }
             }
         }
+        io.messages_in(messages);
         // Room for the rest of a partly read frame (its length was checked
         // against the limit above; past 1 MiB the buffer grows as bytes come),
         // and for a good-sized read.
@@ -405,7 +433,10 @@ async fn reader(
         tokio::select! {
             read = r.read_buf(&mut buf) => match read {
                 Ok(0) => break "connection closed by peer".to_string(),
-                Ok(_) => last_read = Instant::now(),
+                Ok(n) => {
+                    io.read(n);
+                    last_read = Instant::now();
+                }
                 Err(e) => break format!("read failed: {e}"),
             },
             () = &mut timeout => {

@@ -12,12 +12,14 @@ mod process;
 mod rpc_client;
 pub mod services;
 mod signals;
+mod stats;
 mod table;
 
 pub use cookie::Cookie;
 pub use process::{Process, ReceiveError};
 pub use rpc_client::CallError;
 pub use services::rpc::{CallContext, Class, Exception};
+pub use stats::IoStats;
 
 use crate::proto::flags::DistFlags;
 use crate::terms;
@@ -160,6 +162,7 @@ impl NodeBuilder {
             peers: Mutex::new(peers::Peers::default()),
             events,
             next_ref: AtomicU32::new(1),
+            io: Default::default(),
             functions: Default::default(),
             background: Mutex::new(Vec::new()),
             epmd: Mutex::new(Some((registration, epmd_server))),
@@ -188,6 +191,7 @@ pub(crate) struct Inner {
     peers: Mutex<peers::Peers>,
     events: broadcast::Sender<NodeEvent>,
     next_ref: AtomicU32,
+    pub(crate) io: stats::IoCounters,
     pub(crate) functions: services::rpc::Registry,
     background: Mutex<Vec<tokio::task::AbortHandle>>,
     epmd: Mutex<
@@ -248,6 +252,10 @@ impl Node {
     /// Connected hidden nodes, as `erlang:nodes(hidden)` lists them.
     pub fn hidden_nodes(&self) -> Vec<String> {
         self.peers_snapshot(Some(true))
+    }
+    /// Distribution traffic so far: socket reads and writes, bytes, messages.
+    pub fn io_stats(&self) -> IoStats {
+        self.inner.io.snapshot()
     }
     /// Every connected node.
     pub fn connected_nodes(&self) -> Vec<String> {
