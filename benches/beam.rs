@@ -829,19 +829,19 @@ async fn sync_rust_callers(c: &Ctx, p: Payload) -> f64 {
 // Memory: a child process with a fresh node
 // ---------------------------------------------------------------------------
 
-/// In the child: start a node, spawn `n` idle processes, print RSS before and after.
-fn memory_child(n: usize, epmd_port: u16) {
-    let rt = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
+/// The Rust node's runtime: multi-threaded, or single-threaded with `BENCH_RT=current`.
+fn runtime() -> tokio::runtime::Runtime {
+    let mut b = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
         tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
     } else {
         tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
     };
+    b.enable_all().build().expect("runtime")
+}
+
+/// In the child: start a node, spawn `n` idle processes, print RSS before and after.
+fn memory_child(n: usize, epmd_port: u16) {
+    let rt = runtime();
     rt.block_on(async {
         let node = Node::builder(format!("benchmem{}@{}", std::process::id(), host()))
             .cookie(COOKIE)
@@ -1174,17 +1174,7 @@ fn main() {
     };
     let only_env = std::env::var("BENCH_ONLY").unwrap_or_default();
     let only = move |what: &str| only_env.is_empty() || only_env.split(',').any(|w| w == what);
-    let rt = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-    };
+    let rt = runtime();
     let started = Instant::now();
     let (rows, mem) = rt.block_on(run(plan, &only));
     let report = table(&rows, mem.as_ref(), &only);
