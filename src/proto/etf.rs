@@ -611,16 +611,44 @@ impl<'a> Scanner<'a> {
                 }
                 continue;
             }
-            level.remaining -= 1;
             // The term about to be read is at nesting level `depth`.
             if depth > MAX_DEPTH {
                 return Err(EtfError::TooDeep { limit: MAX_DEPTH });
             }
+            // Runs of integers (lists and tuples of numbers) skip the general path.
+            let run = self.int_run(level.remaining)?;
+            if run > 0 {
+                level.remaining -= run;
+                continue;
+            }
+            level.remaining -= 1;
             let open = self.head()?;
             if open.remaining > 0 || open.fun.is_some() {
                 stack.push(open);
             }
         }
+    }
+
+    /// Skips up to `max` consecutive `SMALL_INTEGER_EXT` / `INTEGER_EXT` terms and
+    /// returns how many. It stops short of the size and term-count limits, leaving the
+    /// term that would cross one to [`Scanner::head`] and its error.
+    fn int_run(&mut self, max: usize) -> Result<usize, EtfError> {
+        let max = max.min(MAX_TERMS.saturating_sub(self.terms));
+        let end = self.buf.len().min(MAX_TERM_BYTES);
+        let buf = self.buf.get(..end).unwrap_or_default();
+        let mut pos = self.pos;
+        let mut count = 0;
+        while count < max {
+            match buf.get(pos..) {
+                Some([SMALL_INTEGER_EXT, _, ..]) => pos += 2,
+                Some([INTEGER_EXT, _, _, _, _, ..]) => pos += 5,
+                _ => break,
+            }
+            count += 1;
+        }
+        self.terms += count;
+        self.pos = pos;
+        Ok(count)
     }
 
     /// Reads one term's tag and fixed part; for a container, says how many terms
@@ -813,7 +841,12 @@ impl<'a> Scanner<'a> {
                 at,
                 why: "not UTF-8",
             })?;
-            let chars = text.chars().count();
+            // No more characters than bytes: short atoms need no count.
+            let chars = if len <= MAX_ATOM_CHARS {
+                len
+            } else {
+                text.chars().count()
+            };
             if chars > MAX_ATOM_CHARS {
                 return Err(EtfError::TooLarge {
                     what: "atom (characters)",
@@ -1132,15 +1165,14 @@ impl<'a> Builder<'a> {
             _ => return Err(unchecked("not an atom", at)),
         };
         let bytes = self.take(len)?;
-        let name = match std::str::from_utf8(bytes) {
-            // ASCII reads the same either way.
-            Ok(text) if bytes.is_ascii() || matches!(tag, ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT) => {
-                text.to_owned()
-            }
-            _ if matches!(tag, ATOM_EXT | SMALL_ATOM_EXT) => {
-                bytes.iter().map(|&b| char::from(b)).collect()
-            }
-            _ => return Err(unchecked("atom is not UTF-8", at)),
+        let latin1 = matches!(tag, ATOM_EXT | SMALL_ATOM_EXT);
+        let name = if latin1 && !bytes.is_ascii() {
+            bytes.iter().map(|&b| char::from(b)).collect()
+        } else {
+            // UTF-8, or ASCII, which reads the same either way.
+            std::str::from_utf8(bytes)
+                .map_err(|_| unchecked("atom is not UTF-8", at))?
+                .to_owned()
         };
         Ok(Atom { name })
     }
@@ -1221,29 +1253,58 @@ impl<'a> Builder<'a> {
             _ => return,
         };
         while *remaining > keep {
-            // Integers are pushed where they are made: a `Term` moved through a
-            // temporary costs a store-forwarding stall per element.
-            let rest = self.buf.get(self.pos..).unwrap_or_default();
-            match *rest {
-                [SMALL_INTEGER_EXT, b, ..] => {
-                    elements.push(Term::FixInteger(eetf::FixInteger {
-                        value: i32::from(b),
-                    }));
-                    self.pos += 2;
-                }
-                [INTEGER_EXT, a, b, c, d, ..] => {
-                    elements.push(Term::FixInteger(eetf::FixInteger {
-                        value: i32::from_be_bytes([a, b, c, d]),
-                    }));
-                    self.pos += 5;
-                }
-                _ => match self.simple_leaf() {
-                    Some(term) => elements.push(term),
-                    None => return,
-                },
+            let run = self.int_run(elements, *remaining - keep);
+            if run > 0 {
+                *remaining -= run;
+                continue;
+            }
+            match self.simple_leaf() {
+                Some(term) => elements.push(term),
+                None => return,
             }
             *remaining -= 1;
         }
+    }
+
+    /// Appends the run of up to `max` integers at `self.pos` to `elements`; returns
+    /// how many there were.
+    ///
+    /// The run is counted first so that `extend` over an exact-length iterator can
+    /// write each `Term` straight into the vector: pushing them one at a time builds
+    /// each on the stack first and stalls on the copy (store forwarding).
+    fn int_run(&mut self, elements: &mut Vec<Term>, max: usize) -> usize {
+        let buf = self.buf;
+        let mut end = self.pos;
+        let mut count = 0;
+        while count < max {
+            match buf.get(end..) {
+                Some([SMALL_INTEGER_EXT, _, ..]) => end += 2,
+                Some([INTEGER_EXT, _, _, _, _, ..]) => end += 5,
+                _ => break,
+            }
+            count += 1;
+        }
+        if count == 0 {
+            return 0;
+        }
+        let mut pos = self.pos;
+        self.pos = end;
+        elements.extend((0..count).map(|_| {
+            let value = match buf.get(pos..) {
+                Some(&[INTEGER_EXT, a, b, c, d, ..]) => {
+                    pos += 5;
+                    i32::from_be_bytes([a, b, c, d])
+                }
+                Some(&[_, b, ..]) => {
+                    pos += 2;
+                    i32::from(b)
+                }
+                // Not reached: these bytes were just counted as integers.
+                _ => 0,
+            };
+            Term::FixInteger(eetf::FixInteger { value })
+        }));
+        count
     }
 
     /// The leaf at `self.pos` if it is one of the common, simple kinds; else nothing
@@ -2540,6 +2601,92 @@ mod tests {
         bytes.extend_from_slice(&(MAX_TERMS as u32 - 2).to_be_bytes());
         bytes.resize(bytes.len() + MAX_TERMS - 1, NIL_EXT);
         assert_eq!(term_len(&bytes).unwrap(), bytes.len());
+    }
+
+    /// Lists of integers take the scanner's fast path: the limit holds there too.
+    #[test]
+    fn term_count_is_bounded_for_integer_runs() {
+        let ints = |count: usize| {
+            let mut bytes = vec![131, LIST_EXT];
+            bytes.extend_from_slice(&(count as u32).to_be_bytes());
+            for i in 0..count {
+                bytes.extend_from_slice(&[SMALL_INTEGER_EXT, i as u8]);
+            }
+            bytes.push(NIL_EXT);
+            bytes
+        };
+        let err = term_len(&ints(MAX_TERMS)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EtfError::TooLarge {
+                    what: "number of terms",
+                    len,
+                    ..
+                } if len == MAX_TERMS + 1
+            ),
+            "{err}"
+        );
+        let fits = ints(MAX_TERMS - 2);
+        assert_eq!(term_len(&fits).unwrap(), fits.len());
+    }
+
+    /// Runs of integers end at the container's end, at a list's tail, at the end of
+    /// the bytes, and at anything that is not an integer.
+    #[test]
+    fn integer_runs_stop_where_they_should() {
+        // {1, 300, {2}, 3} then trailing bytes that look like integers.
+        let bytes = [
+            131,
+            SMALL_TUPLE_EXT,
+            4,
+            97,
+            1,
+            98,
+            0,
+            0,
+            1,
+            44,
+            104,
+            1,
+            97,
+            2,
+            97,
+            3,
+            97,
+            9,
+            97,
+            9,
+        ];
+        let (term, len) = decode(&bytes).unwrap();
+        assert_eq!(len, bytes.len() - 4);
+        assert_eq!(
+            term,
+            tuple(vec![int(1), int(300), tuple(vec![int(2)]), int(3)])
+        );
+        // [1, 2 | 3] as OTP writes it (the tail is an integer too).
+        let improper = [131, LIST_EXT, 0, 0, 0, 2, 97, 1, 97, 2, 97, 3];
+        let term = decode_exact(&improper).unwrap();
+        assert_eq!(
+            term,
+            Term::ImproperList(eetf::ImproperList {
+                elements: vec![int(1), int(2)],
+                last: Box::new(int(3)),
+            })
+        );
+        // A list that claims more integers than the bytes hold, cut inside one.
+        let mut cut = vec![131, LIST_EXT, 0, 0, 0, 3, 97, 1, 98, 0, 0];
+        assert!(matches!(decode(&cut), Err(EtfError::Truncated { .. })));
+        cut.truncate(8);
+        assert!(matches!(decode(&cut), Err(EtfError::Truncated { .. })));
+        // Negative INTEGER_EXT values, and a run broken by an atom.
+        let mixed = [
+            131, LIST_EXT, 0, 0, 0, 3, 98, 255, 255, 255, 255, 119, 1, b'a', 97, 7, NIL_EXT,
+        ];
+        assert_eq!(
+            decode_exact(&mixed).unwrap(),
+            list(vec![int(-1), atom("a"), int(7)])
+        );
     }
 
     #[test]
