@@ -687,7 +687,7 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
                     _ => panic!("unexpected message {m}"),
                 }
             }
-            me.send(&sink, payload.clone());
+            me.send_ref(&sink, &payload);
         }
         let ack = loop {
             let m = me

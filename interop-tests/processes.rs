@@ -560,3 +560,68 @@ async fn hundred_thousand_messages_each_way_in_order() {
     assert!(io.reads > 0 && io.writes > 0, "{io:?}");
     node.shutdown().await;
 }
+
+/// `send_ref` sends a borrowed term, remote and local, without giving it up.
+#[tokio::test(flavor = "multi_thread")]
+async fn send_ref_keeps_the_term_and_delivers_it() {
+    if !have_elixir("send_ref_keeps_the_term_and_delivers_it") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let mut p = node.process();
+    p.register("collector").unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        send({{:collector, :"{me}"}}, {{:hello, self()}})
+        want = %{{list: Enum.to_list(1..200), bin: "héllo", t: {{:ok, 1.5, -7}}}}
+        res = Enum.map(1..3, fn _ ->
+          receive do
+            ^want -> :ok
+            other -> {{:bad, other}}
+          after 10_000 -> :timeout
+          end
+        end)
+        IO.puts("send_ref=#{{inspect res}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    let hello = p.receive_timeout(Duration::from_secs(60)).await.unwrap();
+    let Some([_, eetf::Term::Pid(beam)]) = terms::as_tuple(&hello) else {
+        panic!("unexpected {hello}");
+    };
+    let msg = eetf::Term::Map(eetf::Map {
+        map: [
+            (
+                terms::atom("list"),
+                terms::list((1..=200).map(terms::int).collect()),
+            ),
+            (
+                terms::atom("bin"),
+                terms::binary("héllo".as_bytes().to_vec()),
+            ),
+            (
+                terms::atom("t"),
+                terms::tuple(vec![
+                    terms::atom("ok"),
+                    eetf::Term::Float(eetf::Float { value: 1.5 }),
+                    terms::int(-7),
+                ]),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    });
+    for _ in 0..3 {
+        p.send_ref(beam, &msg);
+    }
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    assert!(out.contains("send_ref=[:ok, :ok, :ok]"), "{out}");
+    // Locally: the mailbox gets a copy and the caller keeps the original.
+    p.send_ref(&p.pid().clone(), &msg);
+    let got = p.receive_timeout(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(got, msg);
+    node.shutdown().await;
+}

@@ -375,6 +375,17 @@ impl Node {
         }
     }
 
+    /// [`Node::send`] without taking the message: a remote send encodes it from the
+    /// reference, a local one clones it for the mailbox.
+    pub fn send_ref(&self, to: &Pid, msg: &Term) {
+        if self.is_local(to) {
+            self.deliver(to, msg.clone());
+        } else {
+            let ctl = crate::proto::control::Control::Send { to: to.clone() };
+            peers::send_control(self, &to.node.name, &ctl, Some(msg), true);
+        }
+    }
+
     /// Sends to a locally registered name; false if nothing has that name.
     pub fn send_local_named(&self, name: &str, msg: Term) -> bool {
         match self.whereis(name) {

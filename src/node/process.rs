@@ -334,6 +334,13 @@ impl Process {
         self.node.send(to, msg);
     }
 
+    /// Sends `msg` to `to` without taking it: a remote send is encoded straight
+    /// from the reference, so a term that is kept or sent again is never cloned (a
+    /// local send clones it, as the receiving mailbox needs its own).
+    pub fn send_ref(&self, to: &Pid, msg: &Term) {
+        self.node.send_ref(to, msg);
+    }
+
     /// Sends to a name registered on this node.
     pub fn send_named(&self, name: &str, msg: Term) -> bool {
         self.node.send_local_named(name, msg)
