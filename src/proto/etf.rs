@@ -223,6 +223,15 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
         if let Some(term) = builder.simple_leaf() {
             return Ok((term, builder.pos));
         }
+        // Nor do tuples, lists and maps of such leaves.
+        let mut builder = Builder {
+            buf,
+            pos: 1,
+            map_entries: 0,
+        };
+        if let Some(term) = builder.flat_container() {
+            return Ok((term, builder.pos));
+        }
     }
     let checked = check(buf)?;
     let src: &[u8] = match &checked.inflated {
@@ -1211,15 +1220,18 @@ impl<'a> Builder<'a> {
 
     /// The whole term at `self.pos`.
     fn term(&mut self) -> Result<Term, EtfError> {
+        // Containers still open around the current one; flat terms never use it.
         let mut stack: Vec<Open> = Vec::new();
         loop {
             let mut value = match self.head()? {
                 Head::Done(term) => term,
-                Head::Open(mut open) => {
-                    self.fill(&mut open);
-                    stack.push(open);
-                    continue;
-                }
+                Head::Open(mut open) => match self.fill(&mut open) {
+                    Some(done) => done,
+                    None => {
+                        stack.push(open);
+                        continue;
+                    }
+                },
             };
             // Hand the value to the innermost open container, closing those it completes.
             loop {
@@ -1238,31 +1250,112 @@ impl<'a> Builder<'a> {
     }
 
     /// Reads the everyday leaves (small integers, floats, short atoms, binaries, `[]`)
-    /// of a tuple or list straight into it; stops at anything else, and before the
-    /// last element of a tuple, for [`Builder::term`] to finish it.
-    fn fill(&mut self, open: &mut Open) {
-        let (elements, remaining, keep) = match open {
+    /// of a tuple, list or map straight into it, and stops at anything else. Returns
+    /// the finished term when that was all it held (a list's tail being `[]`).
+    fn fill(&mut self, open: &mut Open) -> Option<Term> {
+        let (elements, remaining) = match open {
             Open::Tuple {
                 elements,
                 remaining,
-            } => (elements, remaining, 1),
-            Open::List {
+            }
+            | Open::List {
                 elements,
                 remaining,
-            } => (elements, remaining, 0),
-            _ => return,
+            } => (elements, remaining),
+            Open::Map {
+                map,
+                key,
+                remaining,
+            } => {
+                while *remaining > 0 {
+                    let k = self.simple_leaf()?;
+                    let Some(v) = self.simple_leaf() else {
+                        *key = Some(k);
+                        return None;
+                    };
+                    map.insert(k, v);
+                    *remaining -= 1;
+                }
+                let map = std::mem::take(map);
+                self.map_entries = self.map_entries.saturating_add(map.len());
+                return Some(Term::Map(eetf::Map { map }));
+            }
+            Open::Fun { .. } => return None,
         };
-        while *remaining > keep {
-            let run = self.int_run(elements, *remaining - keep);
+        while *remaining > 0 {
+            let run = self.int_run(elements, *remaining);
             if run > 0 {
                 *remaining -= run;
                 continue;
             }
-            match self.simple_leaf() {
-                Some(term) => elements.push(term),
-                None => return,
-            }
+            elements.push(self.simple_leaf()?);
             *remaining -= 1;
+        }
+        let elements = std::mem::take(elements);
+        match open {
+            Open::Tuple { .. } => Some(Term::Tuple(eetf::Tuple::from(elements))),
+            _ => {
+                // A list: complete if its tail is `[]`; else the tail is read as a term.
+                if self.buf.get(self.pos) == Some(&NIL_EXT) {
+                    self.pos += 1;
+                    Some(Term::List(eetf::List::from(elements)))
+                } else {
+                    // Put the elements back for `Open::add` to finish with the tail.
+                    if let Open::List { elements: e, .. } = open {
+                        *e = elements;
+                    }
+                    None
+                }
+            }
+        }
+    }
+
+    /// A tuple, list or map of nothing but the leaves [`Builder::fill`] reads, built in
+    /// one pass. Everything it reads is checked (so it may run on unchecked bytes), and
+    /// no vector or map is sized past what the bytes can hold. Nothing if the term is
+    /// anything else, or is over a limit, or is a map with duplicate keys: then
+    /// [`decode`] checks the term in full, and any error comes from there.
+    fn flat_container(&mut self) -> Option<Term> {
+        let rest = self.buf.get(self.pos..)?;
+        if rest.len() > MAX_TERM_BYTES {
+            return None;
+        }
+        let be = |a, b, c, d| usize::try_from(u32::from_be_bytes([a, b, c, d])).ok();
+        let (tag, header, count) = match *rest {
+            [SMALL_TUPLE_EXT, n, ..] => (SMALL_TUPLE_EXT, 2, usize::from(n)),
+            [tag @ (LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT), a, b, c, d, ..] => {
+                (tag, 5, be(a, b, c, d)?)
+            }
+            _ => return None,
+        };
+        // Every element takes at least one byte; a map's pair two, and a list has a tail.
+        let terms = if tag == MAP_EXT {
+            count.checked_mul(2)?
+        } else {
+            count
+        };
+        if terms > rest.len() - header || terms >= MAX_TERMS - 1 {
+            return None;
+        }
+        self.pos += header;
+        let mut open = match tag {
+            MAP_EXT => Open::Map {
+                map: std::collections::HashMap::with_capacity(count),
+                key: None,
+                remaining: count,
+            },
+            LIST_EXT => Open::List {
+                elements: Vec::with_capacity(count),
+                remaining: count,
+            },
+            _ => Open::Tuple {
+                elements: Vec::with_capacity(count),
+                remaining: count,
+            },
+        };
+        match self.fill(&mut open)? {
+            Term::Map(m) if m.map.len() != count => None,
+            term => Some(term),
         }
     }
 
@@ -2601,6 +2694,46 @@ mod tests {
         bytes.extend_from_slice(&(MAX_TERMS as u32 - 2).to_be_bytes());
         bytes.resize(bytes.len() + MAX_TERMS - 1, NIL_EXT);
         assert_eq!(term_len(&bytes).unwrap(), bytes.len());
+    }
+
+    /// Tuples, lists and maps of plain leaves are built in one pass, without the
+    /// scanner: whatever that pass cannot vouch for still gets the full check.
+    #[test]
+    fn flat_containers_are_checked_like_the_rest() {
+        let nan = f64::NAN.to_be_bytes();
+        let mut bad_float = vec![131, SMALL_TUPLE_EXT, 2, 97, 1, NEW_FLOAT_EXT];
+        bad_float.extend_from_slice(&nan);
+        assert!(matches!(decode(&bad_float), Err(EtfError::Invalid { .. })));
+        // More elements declared than the bytes hold; a count near u32::MAX.
+        let short = [131, LIST_EXT, 0, 0, 0, 9, 97, 1, 97, 2, NIL_EXT];
+        assert!(matches!(decode(&short), Err(EtfError::Truncated { .. })));
+        let huge = [131, MAP_EXT, 255, 255, 255, 255, 97, 1, 97, 2];
+        assert!(decode(&huge).is_err());
+        // Atoms that are not UTF-8.
+        let bad_atom = [131, SMALL_TUPLE_EXT, 1, SMALL_ATOM_UTF8_EXT, 1, 0xff];
+        assert!(matches!(decode(&bad_atom), Err(EtfError::Invalid { .. })));
+        // A flat list whose tail is not [].
+        let improper = [131, LIST_EXT, 0, 0, 0, 1, 119, 1, b'a', 119, 1, b'b'];
+        assert_eq!(
+            decode_exact(&improper).unwrap(),
+            Term::ImproperList(eetf::ImproperList {
+                elements: vec![atom("a")],
+                last: Box::new(atom("b")),
+            })
+        );
+        // Empty containers, and a real vector (a 300-integer tuple).
+        assert_eq!(
+            decode_exact(&[131, SMALL_TUPLE_EXT, 0]).unwrap(),
+            tuple(vec![])
+        );
+        assert_eq!(
+            decode_exact(&[131, MAP_EXT, 0, 0, 0, 0]).unwrap(),
+            map(vec![])
+        );
+        assert_eq!(
+            decode_exact(v::LARGE_TUPLE).unwrap(),
+            tuple((1..=300).map(int).collect())
+        );
     }
 
     /// Lists of integers take the scanner's fast path: the limit holds there too.
