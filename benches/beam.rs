@@ -985,6 +985,30 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
                 )
             },
         );
+        // CPU per message times messages per second: how much of a core each side
+        // kept busy. The side near 1.0 is the one that bounds the stream.
+        let cores = |v: f64, s: &Stream| format!("{:.2}", v * s.rate());
+        line("cores busy BEAM->BEAM: sender A / receiver B", &|r| {
+            format!(
+                "{} / {}",
+                cores(r.bb.cpu_send, &r.bb),
+                cores(r.bb.cpu_recv, &r.bb)
+            )
+        });
+        line("cores busy BEAM->Rust: Rust receiver / BEAM sender", &|r| {
+            format!(
+                "{} / {}",
+                cores(r.br.cpu_recv, &r.br),
+                cores(r.br.cpu_send, &r.br)
+            )
+        });
+        line("cores busy Rust->BEAM: Rust sender / BEAM receiver", &|r| {
+            format!(
+                "{} / {}",
+                cores(r.rb.cpu_send, &r.rb),
+                cores(r.rb.cpu_recv, &r.rb)
+            )
+        });
         line("sender writes per msg: B->B / B->R / R->B", &|r| {
             format!(
                 "{:.2} / {:.2} / {:.3}",
@@ -1058,12 +1082,14 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
 fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
     fn stream(s: &Stream) -> String {
         format!(
-            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}, \"sender_writes_per_msg\": {:.4}, \"rust_receiver_reads_per_msg\": {:.4}}}",
+            "{{\"msgs\": {}, \"secs\": {:.6}, \"msgs_per_sec\": {:.1}, \"cpu_sec_per_msg_sender\": {:.3e}, \"cpu_sec_per_msg_receiver\": {:.3e}, \"cores_busy_sender\": {:.3}, \"cores_busy_receiver\": {:.3}, \"sender_writes_per_msg\": {:.4}, \"rust_receiver_reads_per_msg\": {:.4}}}",
             s.msgs,
             s.secs,
             s.rate(),
             s.cpu_send,
             s.cpu_recv,
+            s.cpu_send * s.rate(),
+            s.cpu_recv * s.rate(),
             s.writes_send,
             s.reads_recv
         )
