@@ -224,11 +224,6 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
             return Ok((term, builder.pos));
         }
         // Nor do tuples, lists and maps of such leaves.
-        let mut builder = Builder {
-            buf,
-            pos: 1,
-            map_entries: 0,
-        };
         if let Some(term) = builder.flat_container() {
             return Ok((term, builder.pos));
         }
@@ -445,6 +440,21 @@ fn check_compressed(buf: &[u8]) -> Result<Checked, EtfError> {
     })
 }
 
+/// How many `SMALL_INTEGER_EXT` / `INTEGER_EXT` terms (at most `max`) follow offset
+/// `pos` of `buf`, and the offset after them.
+fn count_ints(buf: &[u8], mut pos: usize, max: usize) -> (usize, usize) {
+    let mut count = 0;
+    while count < max {
+        match buf.get(pos..) {
+            Some([SMALL_INTEGER_EXT, _, ..]) => pos += 2,
+            Some([INTEGER_EXT, _, _, _, _, ..]) => pos += 5,
+            _ => break,
+        }
+        count += 1;
+    }
+    (count, pos)
+}
+
 /// A container being scanned: how many terms it still holds, and for a
 /// `NEW_FUN_EXT` what to check when they are done.
 #[derive(Debug, Clone, Copy)]
@@ -625,7 +635,7 @@ impl<'a> Scanner<'a> {
                 return Err(EtfError::TooDeep { limit: MAX_DEPTH });
             }
             // Runs of integers (lists and tuples of numbers) skip the general path.
-            let run = self.int_run(level.remaining)?;
+            let run = self.int_run(level.remaining);
             if run > 0 {
                 level.remaining -= run;
                 continue;
@@ -641,23 +651,14 @@ impl<'a> Scanner<'a> {
     /// Skips up to `max` consecutive `SMALL_INTEGER_EXT` / `INTEGER_EXT` terms and
     /// returns how many. It stops short of the size and term-count limits, leaving the
     /// term that would cross one to [`Scanner::head`] and its error.
-    fn int_run(&mut self, max: usize) -> Result<usize, EtfError> {
+    fn int_run(&mut self, max: usize) -> usize {
         let max = max.min(MAX_TERMS.saturating_sub(self.terms));
         let end = self.buf.len().min(MAX_TERM_BYTES);
         let buf = self.buf.get(..end).unwrap_or_default();
-        let mut pos = self.pos;
-        let mut count = 0;
-        while count < max {
-            match buf.get(pos..) {
-                Some([SMALL_INTEGER_EXT, _, ..]) => pos += 2,
-                Some([INTEGER_EXT, _, _, _, _, ..]) => pos += 5,
-                _ => break,
-            }
-            count += 1;
-        }
+        let (count, pos) = count_ints(buf, self.pos, max);
         self.terms += count;
         self.pos = pos;
-        Ok(count)
+        count
     }
 
     /// Reads one term's tag and fixed part; for a container, says how many terms
@@ -1291,22 +1292,16 @@ impl<'a> Builder<'a> {
             elements.push(self.simple_leaf()?);
             *remaining -= 1;
         }
-        let elements = std::mem::take(elements);
         match open {
-            Open::Tuple { .. } => Some(Term::Tuple(eetf::Tuple::from(elements))),
-            _ => {
-                // A list: complete if its tail is `[]`; else the tail is read as a term.
-                if self.buf.get(self.pos) == Some(&NIL_EXT) {
-                    self.pos += 1;
-                    Some(Term::List(eetf::List::from(elements)))
-                } else {
-                    // Put the elements back for `Open::add` to finish with the tail.
-                    if let Open::List { elements: e, .. } = open {
-                        *e = elements;
-                    }
-                    None
-                }
+            Open::Tuple { elements, .. } => {
+                Some(Term::Tuple(eetf::Tuple::from(std::mem::take(elements))))
             }
+            // A list is complete if its tail is `[]`; any other tail is read as a term.
+            Open::List { elements, .. } if self.buf.get(self.pos) == Some(&NIL_EXT) => {
+                self.pos += 1;
+                Some(Term::List(eetf::List::from(std::mem::take(elements))))
+            }
+            _ => None,
         }
     }
 
@@ -1367,16 +1362,7 @@ impl<'a> Builder<'a> {
     /// each on the stack first and stalls on the copy (store forwarding).
     fn int_run(&mut self, elements: &mut Vec<Term>, max: usize) -> usize {
         let buf = self.buf;
-        let mut end = self.pos;
-        let mut count = 0;
-        while count < max {
-            match buf.get(end..) {
-                Some([SMALL_INTEGER_EXT, _, ..]) => end += 2,
-                Some([INTEGER_EXT, _, _, _, _, ..]) => end += 5,
-                _ => break,
-            }
-            count += 1;
-        }
+        let (count, end) = count_ints(buf, self.pos, max);
         if count == 0 {
             return 0;
         }
