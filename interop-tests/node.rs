@@ -279,14 +279,47 @@ async fn ticks_keep_an_idle_connection_up_and_a_frozen_peer_is_dropped() {
     bin.kill();
 }
 
+/// A connection to `node` that has completed a real handshake with our own
+/// initiator, from a made-up node, ready for hostile frames.
+async fn evil_peer(node: &erlnode::node::Node) -> tokio::net::TcpStream {
+    use erlnode::proto::flags::DistFlags;
+    use erlnode::proto::framing::check_packet2;
+    use erlnode::proto::handshake::{HandshakeConfig, Initiator, Step};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", node.port()))
+        .await
+        .unwrap();
+    let cfg = HandshakeConfig {
+        node_name: sname(&unique("evil")),
+        flags: DistFlags::ours(true),
+        creation: 1,
+        cookie: COOKIE.as_bytes().to_vec(),
+    };
+    let mut ini = Initiator::new(cfg, node.name().to_owned(), 42);
+    s.write_all(&ini.start().unwrap()).await.unwrap();
+    let mut buf = Vec::new();
+    loop {
+        let mut chunk = [0u8; 512];
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed during handshake");
+        buf.extend_from_slice(&chunk[..n]);
+        while let Some(f) = check_packet2(&buf).unwrap() {
+            let packet = buf[f.body.clone()].to_vec();
+            buf.drain(..f.consumed);
+            match ini.handle(&packet).unwrap() {
+                Step::Send(b) => s.write_all(&b).await.unwrap(),
+                Step::Done(..) => return s,
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
     if !have_elixir("a_garbage_speaking_peer_is_dropped_and_the_node_goes_on") {
         return;
     }
-    use erlnode::proto::flags::DistFlags;
-    use erlnode::proto::framing::check_packet2;
-    use erlnode::proto::handshake::{HandshakeConfig, Initiator, Step};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let epmd = free_port();
@@ -299,32 +332,7 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
         &[0xff, 0xff, 0xff, 0xff][..],                   // 4 GiB frame
         &[0, 0, 0, 2, 9, 9][..],                         // not 'p'
     ] {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", node.port()))
-            .await
-            .unwrap();
-        let cfg = HandshakeConfig {
-            node_name: sname(&unique("evil")),
-            flags: DistFlags::ours(true),
-            creation: 1,
-            cookie: COOKIE.as_bytes().to_vec(),
-        };
-        let mut ini = Initiator::new(cfg, node.name().to_owned(), 42);
-        s.write_all(&ini.start().unwrap()).await.unwrap();
-        let mut buf = Vec::new();
-        'hs: loop {
-            let mut chunk = [0u8; 512];
-            let n = s.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "closed during handshake");
-            buf.extend_from_slice(&chunk[..n]);
-            while let Some(f) = check_packet2(&buf).unwrap() {
-                let packet = buf[f.body.clone()].to_vec();
-                buf.drain(..f.consumed);
-                match ini.handle(&packet).unwrap() {
-                    Step::Send(b) => s.write_all(&b).await.unwrap(),
-                    Step::Done(..) => break 'hs,
-                }
-            }
-        }
+        let mut s = evil_peer(&node).await;
         s.write_all(garbage).await.unwrap();
         // The node closes this connection...
         let mut rest = [0u8; 64];
@@ -339,6 +347,53 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
         .await;
         assert_eq!(closed, Ok(true), "connection not closed after {garbage:?}");
     }
+    // A map with a duplicate key passes the reader's check (only building sees it),
+    // so the receiving process finds it: the message is dropped and the connection
+    // it came on is closed all the same.
+    let mut sink = node.process();
+    sink.register("sink").unwrap();
+    let mut s = evil_peer(&node).await;
+    let ctl = erlnode::proto::control::Control::RegSend {
+        from: sink.pid().clone(),
+        to: eetf::Atom::from("sink"),
+    };
+    let mut frame = Vec::new();
+    erlnode::proto::control::encode_frame(
+        &ctl,
+        Some(&eetf::Term::from(eetf::Atom::from("x"))),
+        &mut frame,
+    )
+    .unwrap();
+    // Swap the payload `x` (131, 119, 1, 'x') for #{1 => 2, 1 => 3}.
+    frame.truncate(frame.len() - 4);
+    frame.extend_from_slice(&[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]);
+    let len = (frame.len() - 4) as u32;
+    frame[..4].copy_from_slice(&len.to_be_bytes());
+    s.write_all(&frame).await.unwrap();
+    assert_eq!(
+        sink.receive_timeout(Duration::from_secs(2)).await,
+        Err(erlnode::node::ReceiveError::Timeout)
+    );
+    let mut rest = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.read(&mut rest).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        closed,
+        Ok(true),
+        "connection not closed after a duplicate-key map"
+    );
+    node.send(sink.pid(), eetf::Term::from(eetf::Atom::from("after")));
+    assert_eq!(
+        sink.receive_timeout(Duration::from_secs(5)).await,
+        Ok(eetf::Term::from(eetf::Atom::from("after")))
+    );
     // ...and still serves a real node.
     let me = node.name().to_owned();
     let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);

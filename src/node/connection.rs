@@ -1,8 +1,9 @@
 //! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
 
+use super::process::Origin;
 use super::stats::IoCounters;
 use super::{Node, NodeEvent, epmd_client, peers};
-use crate::proto::control::decode_frame;
+use crate::proto::control::decode_frame_deferred;
 use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
 use crate::proto::handshake::{
     Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step,
@@ -385,6 +386,10 @@ async fn reader(
 ) {
     let mut buf = bytes::BytesMut::with_capacity(64 * 1024);
     buf.extend_from_slice(&leftover);
+    let origin = std::sync::Arc::new(Origin {
+        peer: peer.clone(),
+        id,
+    });
     // One timer for the tick timeout, re-armed from the time of the last read
     // only when it fires, rather than a new timer around every read.
     let mut last_read = Instant::now();
@@ -400,8 +405,8 @@ async fn reader(
                     if !f.is_tick() {
                         tracing::trace!(frame = %Hex(&buf[f.body.clone()]), "raw frame");
                         messages += 1;
-                        match decode_frame(&buf[f.body.clone()]) {
-                            Ok(msg) => node.dispatch(&peer, msg),
+                        match decode_frame_deferred(&buf[f.body.clone()]) {
+                            Ok(msg) => node.dispatch(&origin, msg),
                             Err(e) => {
                                 tracing::error!("undecodable message from {peer}: {e}");
                                 break 'conn format!("undecodable message: {e}");

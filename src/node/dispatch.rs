@@ -1,26 +1,57 @@
 //! Incoming control messages from a peer, applied to the local process table.
 
+use super::process::{Msg, Origin};
 use super::{Node, peers};
-use crate::proto::control::{Control, DistMessage};
+use crate::proto::control::{CheckedMessage, Control, Payload};
 use crate::terms;
+use std::sync::Arc;
+
+/// A payload for a mailbox: a checked one stays unbuilt, for the receiver to build.
+fn mail(payload: Payload, origin: &Arc<Origin>) -> Msg {
+    match payload {
+        Payload::Term(term) => Msg::Term(term),
+        Payload::Checked(checked) => Msg::Checked(checked, origin.clone()),
+    }
+}
 
 impl Node {
-    /// Applies one message from `peer`. Never fails: what cannot be applied is logged and dropped.
-    pub(crate) fn dispatch(&self, peer: &str, msg: DistMessage) {
-        let DistMessage { control, payload } = msg;
+    /// Applies one message from the peer `origin` names. Never fails: what cannot be
+    /// applied is logged and dropped.
+    pub(crate) fn dispatch(&self, origin: &Arc<Origin>, msg: CheckedMessage) {
+        let CheckedMessage { control, payload } = msg;
+        let peer = origin.peer.as_str();
         tracing::debug!(?control, "received");
-        match control {
-            Control::Send { to } | Control::SendSender { to, .. } => {
-                if let Some(m) = payload {
-                    self.deliver(&to, m);
-                }
+        // Only plain sends carry a payload that was left unbuilt.
+        let payload = match (payload, &control) {
+            (Some(p), Control::Send { to } | Control::SendSender { to, .. }) => {
+                self.deliver_msg(to, mail(p, origin));
+                return;
             }
-            Control::RegSend { to, from } => {
-                let Some(m) = payload else { return };
-                if !self.send_local_named(&to.name, m) {
+            (Some(p), Control::RegSend { to, from }) => {
+                if !self.send_local_named_msg(&to.name, mail(p, origin)) {
                     tracing::debug!(name = %to.name, %from, "send to an unregistered name dropped");
                 }
+                return;
             }
+            (Some(Payload::Checked(checked)), _) => match checked.build() {
+                Ok(term) => Some(term),
+                Err(e) => {
+                    tracing::error!("undecodable message from {peer}: {e}");
+                    peers::connection_down(
+                        self,
+                        peer,
+                        origin.id,
+                        format!("undecodable message: {e}"),
+                    );
+                    return;
+                }
+            },
+            (Some(Payload::Term(term)), _) => Some(term),
+            (None, _) => None,
+        };
+        match control {
+            // A send without a payload cannot be decoded, so never gets here.
+            Control::Send { .. } | Control::SendSender { .. } | Control::RegSend { .. } => {}
             Control::AliasSend { alias, .. } => {
                 if let Some(m) = payload {
                     self.deliver_alias(&alias, m);

@@ -388,9 +388,14 @@ impl Node {
 
     /// Sends to a locally registered name; false if nothing has that name.
     pub fn send_local_named(&self, name: &str, msg: Term) -> bool {
+        self.send_local_named_msg(name, process::Msg::Term(msg))
+    }
+
+    /// [`Node::send_local_named`] for a term or a checked message.
+    pub(crate) fn send_local_named_msg(&self, name: &str, msg: process::Msg) -> bool {
         match self.whereis(name) {
             Some(pid) => {
-                self.deliver(&pid, msg);
+                self.deliver_msg(&pid, msg);
                 true
             }
             None => false,

@@ -3,6 +3,7 @@
 use super::table::{ProcEntry, key};
 use super::{Node, NodeError, lock, peers};
 use crate::proto::control::{Control, PidOrName};
+use crate::proto::etf::CheckedTerm;
 use crate::terms;
 use eetf::{Pid, Reference, Term};
 use futures_util::FutureExt;
@@ -28,10 +29,25 @@ pub enum ReceiveError {
 /// allocate a block of 32 message slots up front.
 #[derive(Default)]
 struct MailboxState {
-    queue: VecDeque<Term>,
+    queue: VecDeque<Msg>,
     waker: Option<Waker>,
     /// The sending side is gone: the process has ended.
     closed: bool,
+}
+
+/// A message in a mailbox: a term, or a peer's message checked by the connection's
+/// reader and built by the receiving process when it takes it (so the building, and
+/// later the freeing, happen on the receiver's task rather than the reader's).
+pub(crate) enum Msg {
+    Term(Term),
+    Checked(CheckedTerm, Arc<Origin>),
+}
+
+/// The connection a checked message came on, closed if the message cannot be built.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    pub peer: String,
+    pub id: u64,
 }
 
 /// The process table's end of a mailbox. Dropping it (when the process leaves
@@ -51,7 +67,7 @@ fn mailbox() -> (MailboxTx, MailboxRx) {
 
 impl MailboxTx {
     /// Queues `msg`; gives it back if the process has ended.
-    pub(crate) fn send(&self, msg: Term) -> Result<(), Term> {
+    pub(crate) fn send(&self, msg: Msg) -> Result<(), Msg> {
         let waker = {
             let mut s = lock(&self.0);
             if s.closed {
@@ -84,7 +100,7 @@ impl MailboxRx {
     /// Moves everything queued into `into` (which must be empty), swapping
     /// buffers so that neither side allocates; `Ready(false)` once closed and
     /// drained.
-    fn poll_take_all(&self, into: &mut VecDeque<Term>, cx: &mut Context<'_>) -> Poll<bool> {
+    fn poll_take_all(&self, into: &mut VecDeque<Msg>, cx: &mut Context<'_>) -> Poll<bool> {
         let mut s = lock(&self.0);
         if !s.queue.is_empty() {
             std::mem::swap(&mut s.queue, into);
@@ -118,7 +134,7 @@ pub struct Process {
     /// Messages taken out of the mailbox by a selective receive and not yet matched.
     saved: VecDeque<Term>,
     /// Messages taken out of the mailbox in one go, after `saved` in order.
-    fetched: VecDeque<Term>,
+    fetched: VecDeque<Msg>,
     /// Set when the process's end has already been handled (spawned tasks report their own reason).
     finished: bool,
 }
@@ -237,6 +253,11 @@ impl Node {
 
     /// Delivers `msg` to a local pid's mailbox; dropped if the process is gone.
     pub(crate) fn deliver(&self, to: &Pid, msg: Term) {
+        self.deliver_msg(to, Msg::Term(msg));
+    }
+
+    /// [`Node::deliver`] for a term or a checked message.
+    pub(crate) fn deliver_msg(&self, to: &Pid, msg: Msg) {
         if !self.is_local(to) {
             return;
         }
@@ -281,14 +302,35 @@ impl Process {
 
     /// The next message after `saved`: from `fetched`, refilled from the mailbox.
     /// Cancel-safe: a message is only taken when it is returned.
+    /// A checked message from a peer is built here; one that cannot be (a map with
+    /// duplicate keys) is dropped, and the connection it came on is closed, as a
+    /// connection that sent an undecodable message is.
     async fn next_from_mailbox(&mut self) -> Result<Term, ReceiveError> {
-        if self.fetched.is_empty() {
-            let (rx, fetched) = (&self.rx, &mut self.fetched);
-            if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
-                return Err(ReceiveError::Exited);
+        loop {
+            if self.fetched.is_empty() {
+                let (rx, fetched) = (&self.rx, &mut self.fetched);
+                if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
+                    return Err(ReceiveError::Exited);
+                }
+            }
+            match self.fetched.pop_front() {
+                None => return Err(ReceiveError::Exited),
+                Some(Msg::Term(term)) => return Ok(term),
+                Some(Msg::Checked(checked, origin)) => match checked.build() {
+                    Ok(term) => return Ok(term),
+                    Err(e) => {
+                        let Origin { peer, id } = &*origin;
+                        tracing::error!(pid = %self.pid, "undecodable message from {peer}: {e}");
+                        peers::connection_down(
+                            &self.node,
+                            peer,
+                            *id,
+                            format!("undecodable message: {e}"),
+                        );
+                    }
+                },
             }
         }
-        self.fetched.pop_front().ok_or(ReceiveError::Exited)
     }
 
     /// The next message, or `Timeout`.
@@ -429,14 +471,25 @@ mod tests {
         let mut into = VecDeque::new();
         std::future::poll_fn(|cx| rx.poll_take_all(&mut into, cx))
             .await
-            .then(|| into.into_iter().collect())
+            .then(|| into.into_iter().map(term).collect())
+    }
+
+    fn term(m: Msg) -> Term {
+        match m {
+            Msg::Term(t) => t,
+            Msg::Checked(c, _) => c.build().unwrap(),
+        }
+    }
+
+    fn send(tx: &MailboxTx, t: Term) -> Result<(), Term> {
+        tx.send(Msg::Term(t)).map_err(term)
     }
 
     #[tokio::test]
     async fn mailbox_hands_over_in_order_wakes_the_receiver_and_closes_on_drop() {
         let (tx, rx) = mailbox();
-        tx.send(terms::int(1)).unwrap();
-        tx.send(terms::int(2)).unwrap();
+        send(&tx, terms::int(1)).unwrap();
+        send(&tx, terms::int(2)).unwrap();
         assert_eq!(
             take_all(&rx).await,
             Some(vec![terms::int(1), terms::int(2)])
@@ -444,11 +497,11 @@ mod tests {
         // A receiver waiting on an empty mailbox is woken by a send from another task.
         let waiter = tokio::spawn(async move { (take_all(&rx).await, rx) });
         tokio::task::yield_now().await;
-        tx.send(terms::int(3)).unwrap();
+        send(&tx, terms::int(3)).unwrap();
         let (got, rx) = waiter.await.unwrap();
         assert_eq!(got, Some(vec![terms::int(3)]));
         // Dropping the table's end closes it: what was queued is still taken, then nothing.
-        tx.send(terms::int(4)).unwrap();
+        send(&tx, terms::int(4)).unwrap();
         drop(tx);
         assert_eq!(take_all(&rx).await, Some(vec![terms::int(4)]));
         assert_eq!(take_all(&rx).await, None);
@@ -458,6 +511,6 @@ mod tests {
     async fn a_send_after_close_gives_the_message_back() {
         let (tx, rx) = mailbox();
         lock(&rx.0).closed = true;
-        assert_eq!(tx.send(terms::atom("late")), Err(terms::atom("late")));
+        assert_eq!(send(&tx, terms::atom("late")), Err(terms::atom("late")));
     }
 }

@@ -285,11 +285,11 @@ impl Node {
                 if is_kill {
                     Some(terms::atom("killed"))
                 } else if e.trap_exit {
-                    let _ = e.tx.send(terms::tuple(vec![
+                    let _ = e.tx.send(super::process::Msg::Term(terms::tuple(vec![
                         terms::atom("EXIT"),
                         terms::pid(&sig.from),
                         sig.reason.clone(),
-                    ]));
+                    ])));
                     None
                 } else if is_normal {
                     None

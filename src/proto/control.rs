@@ -1,6 +1,6 @@
 //! Distribution control messages (LINK, SEND, EXIT, MONITOR_P, SPAWN_REQUEST, ...) to and from ETF terms and 'p' frames.
 
-use crate::proto::etf::{self, EtfError};
+use crate::proto::etf::{self, CheckedTerm, EtfError};
 use eetf::{Atom, FixInteger, Pid, Reference, Term, Tuple};
 use thiserror::Error;
 
@@ -593,6 +593,59 @@ fn short(t: &Term) -> String {
 /// Parses the body of one non-tick connected-phase frame: 'p', control, [payload].
 pub fn decode_frame(body: &[u8]) -> Result<DistMessage, ControlError> {
     decode_frame_with(body, true)
+}
+
+/// A message payload: built, or checked and kept as bytes for its receiver to build.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Term(Term),
+    Checked(CheckedTerm),
+}
+
+/// A distribution message whose payload may be checked but not yet built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedMessage {
+    pub control: Control,
+    pub payload: Option<Payload>,
+}
+
+/// Largest payload [`decode_frame_deferred`] keeps as bytes; a larger one (such as a
+/// big binary, whose building is one copy) is built at once rather than copied twice.
+pub const DEFER_MAX: usize = 16 * 1024;
+
+/// [`decode_frame`], except that the payload of a plain send (SEND, REG_SEND,
+/// SEND_SENDER, ALIAS_SEND: the messages that go unchanged into a mailbox) of at most
+/// [`DEFER_MAX`] bytes is checked in full and kept as bytes, so that the receiving
+/// process builds it. Every error `decode_frame` finds is found here too, except
+/// duplicate keys in a map, which only building sees.
+pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError> {
+    if let [112, rest @ ..] = body
+        && let Some((op, control, used)) = decode_control_direct(rest)
+        && matches!(
+            op,
+            op::SEND | op::REG_SEND | op::SEND_SENDER | op::ALIAS_SEND
+        )
+    {
+        let payload = rest.get(used..).unwrap_or_default();
+        if payload.is_empty() {
+            return Err(ControlError::MissingPayload { op });
+        }
+        if payload.len() <= DEFER_MAX {
+            let checked = CheckedTerm::check_exact(payload).map_err(|e| match e {
+                EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
+                e => ControlError::Etf(e),
+            })?;
+            return Ok(CheckedMessage {
+                control,
+                payload: Some(Payload::Checked(checked)),
+            });
+        }
+    }
+    let DistMessage { control, payload } = decode_frame(body)?;
+    Ok(CheckedMessage {
+        control,
+        payload: payload.map(Payload::Term),
+    })
 }
 
 /// [`decode_frame`]; `direct` tries reading everyday control tuples field by field.

@@ -236,6 +236,12 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
             at: 0,
         })?,
     };
+    let term = build(src, checked.facts)?;
+    Ok((term, checked.len))
+}
+
+/// Builds the term that fills `src` (131 first), which [`check`] has accepted with `facts`.
+fn build(src: &[u8], facts: Facts) -> Result<Term, EtfError> {
     let mut builder = Builder {
         buf: src,
         pos: 1,
@@ -249,16 +255,78 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
             src.len()
         )));
     }
-    if checked.facts.has_multi_entry_map {
+    if facts.has_multi_entry_map {
         let distinct = builder.map_entries;
-        if distinct != checked.facts.map_entries {
+        if distinct != facts.map_entries {
             return Err(EtfError::DuplicateMapKeys {
-                declared: checked.facts.map_entries,
+                declared: facts.map_entries,
                 distinct,
             });
         }
     }
-    Ok((term, checked.len))
+    Ok(term)
+}
+
+/// One whole term whose bytes have been checked and kept, to be built later: a
+/// connection's reader checks a message, and the process receiving it builds it.
+///
+/// Building can still fail on a map with duplicate keys, which only building sees;
+/// no other error is possible for checked bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CheckedTerm {
+    /// 131 and the term (inflated if it came compressed).
+    bytes: Box<[u8]>,
+    facts: Facts,
+}
+
+impl CheckedTerm {
+    /// Checks that `buf` holds exactly one term, and keeps a copy of it.
+    pub fn check_exact(buf: &[u8]) -> Result<CheckedTerm, EtfError> {
+        let checked = check(buf)?;
+        if checked.len != buf.len() {
+            return Err(EtfError::TrailingBytes {
+                len: checked.len,
+                extra: buf.len() - checked.len,
+            });
+        }
+        let bytes = match checked.inflated {
+            Some(inflated) => inflated.into_boxed_slice(),
+            None => buf.into(),
+        };
+        Ok(CheckedTerm {
+            bytes,
+            facts: checked.facts,
+        })
+    }
+
+    /// Builds the term.
+    pub fn build(&self) -> Result<Term, EtfError> {
+        let mut builder = Builder {
+            buf: &self.bytes,
+            pos: 1,
+            map_entries: 0,
+        };
+        // One pass for leaves and flat containers, as in `decode`.
+        let quick = match builder.simple_leaf() {
+            Some(term) => Some(term),
+            None => builder.flat_container(),
+        };
+        match quick {
+            Some(term) if builder.pos == self.bytes.len() => Ok(term),
+            _ => build(&self.bytes, self.facts),
+        }
+    }
+
+    /// The term's bytes, 131 first (inflated if it came compressed).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl std::fmt::Debug for CheckedTerm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckedTerm({} bytes)", self.bytes.len())
+    }
 }
 
 /// Decode exactly one term filling all of `buf` (error on trailing bytes).
@@ -298,7 +366,7 @@ pub fn to_vec(term: &Term) -> Result<Vec<u8>, EtfError> {
 // ---------------------------------------------------------------------------
 
 /// What the scanner learnt about a term besides its length.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Facts {
     /// Sum of the declared sizes of all maps.
     map_entries: usize,
@@ -2404,6 +2472,41 @@ mod tests {
             assert!(matches!(
                 decode_exact(&longer),
                 Err(EtfError::TrailingBytes { extra: 3, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn checked_terms_build_what_decode_gives() {
+        for (name, bytes) in v::ALL {
+            let checked = CheckedTerm::check_exact(bytes).unwrap();
+            assert_eq!(checked.build().unwrap(), expect_ok(bytes), "{name}");
+            let mut longer = bytes.to_vec();
+            longer.push(0);
+            assert!(matches!(
+                CheckedTerm::check_exact(&longer),
+                Err(EtfError::TrailingBytes { extra: 1, .. })
+            ));
+            for cut in 0..bytes.len() {
+                assert!(CheckedTerm::check_exact(&bytes[..cut]).is_err(), "{name}");
+            }
+        }
+        // A compressed term is kept inflated.
+        let inner = v::BIG_LIST;
+        let packed = compressed((inner.len() - 1) as u32, &inner[1..]);
+        let checked = CheckedTerm::check_exact(&packed).unwrap();
+        assert_eq!(checked.as_bytes(), inner);
+        assert_eq!(checked.build().unwrap(), expect_ok(inner));
+        // Duplicate keys pass the check and are refused by building, flat or nested.
+        for dup in [
+            &[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3][..],
+            &[131, 104, 1, 116, 0, 0, 0, 2, 97, 1, 106, 97, 1, 106][..],
+        ] {
+            assert!(decode(dup).is_err());
+            let checked = CheckedTerm::check_exact(dup).unwrap();
+            assert!(matches!(
+                checked.build(),
+                Err(EtfError::DuplicateMapKeys { .. })
             ));
         }
     }

@@ -272,6 +272,13 @@ fn direct_control_decoding_agrees_with_the_general_path() {
                 (Err(_), Err(_)) => {}
                 _ => panic!("{v}: direct {direct:?} vs general {general:?}"),
             }
+            // Leaving the payload unbuilt finds the same messages and the same errors.
+            let deferred = decode_frame_deferred(b).and_then(built);
+            match (&deferred, &general) {
+                (Ok(d), Ok(g)) => assert_eq!(d, g, "{v}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{v}: deferred {deferred:?} vs general {general:?}"),
+            }
         };
         same(&bytes);
         for cut in 0..bytes.len() {
@@ -284,5 +291,71 @@ fn direct_control_decoding_agrees_with_the_general_path() {
                 same(&changed);
             }
         }
+    }
+}
+
+/// A deferred message with its payload built, as the receiving process builds it.
+fn built(m: CheckedMessage) -> Result<DistMessage, ControlError> {
+    let payload = match m.payload {
+        Some(Payload::Checked(c)) => Some(c.build()?),
+        Some(Payload::Term(t)) => Some(t),
+        None => None,
+    };
+    Ok(DistMessage {
+        control: m.control,
+        payload,
+    })
+}
+
+#[test]
+fn plain_sends_keep_a_checked_payload_and_the_rest_are_built() {
+    for (v, deferred) in [
+        (REG_SEND_IS_AUTH, true),
+        (SEND_SENDER_MAP, true),
+        (SPAWN_REQUEST_SHELL_FUN, false),
+        (PAYLOAD_EXIT2, false),
+        (LINK, false),
+    ] {
+        let bytes = hex(v);
+        let m = decode_frame_deferred(&bytes).unwrap();
+        assert_eq!(
+            matches!(m.payload, Some(Payload::Checked(_))),
+            deferred,
+            "{v}"
+        );
+        assert_eq!(built(m).unwrap(), decode(v), "{v}");
+    }
+    // A payload over DEFER_MAX (a big binary, where building is one copy) is built at once.
+    let big = Term::from(eetf::Binary::from(vec![7u8; DEFER_MAX + 1]));
+    let ctl = Control::Send {
+        to: match decode(SEND_SENDER_MAP).control {
+            Control::SendSender { to, .. } => to,
+            other => panic!("{other:?}"),
+        },
+    };
+    let mut out = Vec::new();
+    encode_frame(&ctl, Some(&big), &mut out).unwrap();
+    let m = decode_frame_deferred(&out[4..]).unwrap();
+    assert_eq!(m.payload, Some(Payload::Term(big)));
+}
+
+#[test]
+fn a_duplicate_key_map_is_found_when_the_payload_is_built() {
+    let mut frame = hex(SEND_SENDER_MAP);
+    // Replace the payload with #{1 => 2, 1 => 3}, which OTP refuses as well.
+    let control_len = etf::term_len(&frame[1..]).unwrap();
+    frame.truncate(1 + control_len);
+    frame.extend_from_slice(&[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]);
+    assert!(decode_frame(&frame).is_err());
+    let m = decode_frame_deferred(&frame).unwrap();
+    match m.payload {
+        Some(Payload::Checked(c)) => assert!(matches!(
+            c.build(),
+            Err(EtfError::DuplicateMapKeys {
+                declared: 2,
+                distinct: 1
+            })
+        )),
+        other => panic!("{other:?}"),
     }
 }
