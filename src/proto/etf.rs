@@ -345,6 +345,29 @@ pub fn decode_exact(buf: &[u8]) -> Result<Term, EtfError> {
 ///
 /// On error `out` is left as it was.
 pub fn encode(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    // The commonest whole terms, in one write each.
+    match term {
+        Term::FixInteger(i) => {
+            match u8::try_from(i.value) {
+                Ok(b) => out.extend_from_slice(&[VERSION, SMALL_INTEGER_EXT, b]),
+                Err(_) => {
+                    let [a, b, c, d] = i.value.to_be_bytes();
+                    out.extend_from_slice(&[VERSION, INTEGER_EXT, a, b, c, d]);
+                }
+            }
+            return Ok(());
+        }
+        Term::Binary(bin) => {
+            if let Ok(len) = u32::try_from(bin.bytes.len()) {
+                let [a, b, c, d] = len.to_be_bytes();
+                out.reserve(6 + bin.bytes.len());
+                out.extend_from_slice(&[VERSION, BINARY_EXT, a, b, c, d]);
+                out.extend_from_slice(&bin.bytes);
+                return Ok(());
+            }
+        }
+        _ => {}
+    }
     let start = out.len();
     out.push(VERSION);
     let result = enc_term(term, out, 1);
@@ -2473,6 +2496,23 @@ mod tests {
                 decode_exact(&longer),
                 Err(EtfError::TrailingBytes { extra: 3, .. })
             ));
+        }
+    }
+
+    #[test]
+    fn whole_integers_and_binaries_encode_as_otp_does() {
+        // Bytes from OTP 25's term_to_binary/1 for 5, -1, 300, <<1,2,3>> and <<>>.
+        for (term, otp) in [
+            (int(5), &[131, 97, 5][..]),
+            (int(-1), &[131, 98, 255, 255, 255, 255][..]),
+            (int(300), &[131, 98, 0, 0, 1, 44][..]),
+            (bin(&[1, 2, 3]), &[131, 109, 0, 0, 0, 3, 1, 2, 3][..]),
+            (bin(&[]), &[131, 109, 0, 0, 0, 0][..]),
+        ] {
+            let mut out = vec![9];
+            encode(&term, &mut out).unwrap();
+            assert_eq!(&out[1..], otp, "{term}");
+            assert_eq!(decode_exact(otp).unwrap(), term);
         }
     }
 
