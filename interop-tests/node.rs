@@ -364,9 +364,12 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
         &mut frame,
     )
     .unwrap();
-    // Swap the payload `x` (131, 119, 1, 'x') for #{1 => 2, 1 => 3}.
+    // Swap the payload `x` (131, 119, 1, 'x') for #{1 => 2, 1 => 3, <<"paddings">> => 0}.
     frame.truncate(frame.len() - 4);
-    frame.extend_from_slice(&[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]);
+    frame.extend_from_slice(&[
+        131, 116, 0, 0, 0, 3, 97, 1, 97, 2, 97, 1, 97, 3, 109, 0, 0, 0, 8, b'p', b'a', b'd', b'd',
+        b'i', b'n', b'g', b's', 97, 0,
+    ]);
     let len = (frame.len() - 4) as u32;
     frame[..4].copy_from_slice(&len.to_be_bytes());
     s.write_all(&frame).await.unwrap();

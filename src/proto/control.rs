@@ -613,9 +613,13 @@ pub struct CheckedMessage {
 /// big binary, whose building is one copy) is built at once rather than copied twice.
 pub const DEFER_MAX: usize = 16 * 1024;
 
+/// Smallest payload [`decode_frame_deferred`] keeps as bytes: a smaller one (a number,
+/// a short atom) costs less to build than to copy.
+pub const DEFER_MIN: usize = 17;
+
 /// [`decode_frame`], except that the payload of a plain send (SEND, REG_SEND,
-/// SEND_SENDER, ALIAS_SEND: the messages that go unchanged into a mailbox) of at most
-/// [`DEFER_MAX`] bytes is checked in full and kept as bytes, so that the receiving
+/// SEND_SENDER, ALIAS_SEND: the messages that go unchanged into a mailbox) of
+/// [`DEFER_MIN`] to [`DEFER_MAX`] bytes is checked in full and kept as bytes, so that the receiving
 /// process builds it. Every error `decode_frame` finds is found here too, except
 /// duplicate keys in a map, which only building sees.
 pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError> {
@@ -630,16 +634,22 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
         if payload.is_empty() {
             return Err(ControlError::MissingPayload { op });
         }
-        if payload.len() <= DEFER_MAX {
-            let checked = CheckedTerm::check_exact(payload).map_err(|e| match e {
+        let payload = if (DEFER_MIN..=DEFER_MAX).contains(&payload.len()) {
+            Payload::Checked(CheckedTerm::check_exact(payload).map_err(|e| match e {
                 EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
                 e => ControlError::Etf(e),
-            })?;
-            return Ok(CheckedMessage {
-                control,
-                payload: Some(Payload::Checked(checked)),
-            });
-        }
+            })?)
+        } else {
+            let (term, used) = etf::decode(payload)?;
+            if used != payload.len() {
+                return Err(ControlError::Trailing(payload.len() - used));
+            }
+            Payload::Term(term)
+        };
+        return Ok(CheckedMessage {
+            control,
+            payload: Some(payload),
+        });
     }
     let DistMessage { control, payload } = decode_frame(body)?;
     Ok(CheckedMessage {

@@ -213,6 +213,10 @@ pub fn term_len(buf: &[u8]) -> Result<usize, EtfError> {
 /// Validate then decode one 131-prefixed term from the front of `buf`; returns the term
 /// and the bytes consumed.
 pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
+    // The commonest whole term first.
+    if let [VERSION, SMALL_INTEGER_EXT, b, ..] = *buf {
+        return Ok((Term::FixInteger(eetf::FixInteger::from(i32::from(b))), 3));
+    }
     // Small integers, floats, short atoms and binaries need no separate check.
     if buf.first() == Some(&VERSION) {
         let mut builder = Builder {

@@ -337,23 +337,32 @@ fn plain_sends_keep_a_checked_payload_and_the_rest_are_built() {
     encode_frame(&ctl, Some(&big), &mut out).unwrap();
     let m = decode_frame_deferred(&out[4..]).unwrap();
     assert_eq!(m.payload, Some(Payload::Term(big)));
+    // So is one under DEFER_MIN (a number costs less to build than to copy).
+    let mut out = Vec::new();
+    encode_frame(&ctl, Some(&terms::int(7)), &mut out).unwrap();
+    let m = decode_frame_deferred(&out[4..]).unwrap();
+    assert_eq!(m.payload, Some(Payload::Term(terms::int(7))));
 }
 
 #[test]
 fn a_duplicate_key_map_is_found_when_the_payload_is_built() {
     let mut frame = hex(SEND_SENDER_MAP);
-    // Replace the payload with #{1 => 2, 1 => 3}, which OTP refuses as well.
+    // Replace the payload with #{1 => 2, 1 => 3, <<"paddings">> => 0}, which OTP
+    // refuses as well (long enough to be kept unbuilt).
     let control_len = etf::term_len(&frame[1..]).unwrap();
     frame.truncate(1 + control_len);
-    frame.extend_from_slice(&[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]);
+    frame.extend_from_slice(&[
+        131, 116, 0, 0, 0, 3, 97, 1, 97, 2, 97, 1, 97, 3, 109, 0, 0, 0, 8, b'p', b'a', b'd', b'd',
+        b'i', b'n', b'g', b's', 97, 0,
+    ]);
     assert!(decode_frame(&frame).is_err());
     let m = decode_frame_deferred(&frame).unwrap();
     match m.payload {
         Some(Payload::Checked(c)) => assert!(matches!(
             c.build(),
             Err(EtfError::DuplicateMapKeys {
-                declared: 2,
-                distinct: 1
+                declared: 3,
+                distinct: 2
             })
         )),
         other => panic!("{other:?}"),
