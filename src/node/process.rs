@@ -302,6 +302,7 @@ impl Process {
 
     /// The next message after `saved`: from `fetched`, refilled from the mailbox.
     /// Cancel-safe: a message is only taken when it is returned.
+    ///
     /// A checked message from a peer is built here; one that cannot be (a map with
     /// duplicate keys) is dropped, and the connection it came on is closed, as a
     /// connection that sent an undecodable message is.
