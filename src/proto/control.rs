@@ -844,6 +844,21 @@ fn encode_control_direct(control: &Control, out: &mut Vec<u8>) -> Result<bool, E
     Ok(true)
 }
 
+/// About how many bytes `term` encodes to, from its top level only: exact for
+/// binaries, and for containers an allowance per element that covers small
+/// integers and short atoms (a nested term may need more; the buffer then grows).
+fn size_hint(term: &Term) -> usize {
+    match term {
+        Term::Binary(b) => 5 + b.bytes.len(),
+        Term::BitBinary(b) => 6 + b.bytes.len(),
+        Term::ByteList(b) => 6 + 2 * b.bytes.len(),
+        Term::List(l) => 6 + 5 * l.elements.len(),
+        Term::Tuple(t) => 5 + 9 * t.elements.len(),
+        Term::Map(m) => 5 + 18 * m.map.len(),
+        _ => 16,
+    }
+}
+
 /// Appends one whole frame (4-byte length, 'p', control, payload) to `out`.
 pub fn encode_frame(
     control: &Control,
@@ -851,14 +866,9 @@ pub fn encode_frame(
     out: &mut Vec<u8>,
 ) -> Result<(), EtfError> {
     let start = out.len();
-    // Room for the control tuple, and for a binary payload's bytes in one go.
-    let payload_bytes = match payload {
-        Some(Term::Binary(b)) => b.bytes.len(),
-        Some(Term::BitBinary(b)) => b.bytes.len(),
-        Some(Term::ByteList(b)) => b.bytes.len(),
-        _ => 0,
-    };
-    out.reserve(128 + payload_bytes);
+    // Room for the control tuple and, in one go, for what the payload will likely
+    // take (growing a frame by doubling copied it several times over).
+    out.reserve(128 + payload.map_or(0, size_hint));
     out.extend_from_slice(&[0, 0, 0, 0, 112]);
     let result = (|| {
         let folded = if encode_control_direct(control, out)? {

@@ -1973,12 +1973,43 @@ fn enc_leaves<'t>(
         return Err(EtfError::TooDeep { limit: MAX_DEPTH });
     }
     out.reserve(terms.len() * 2);
-    for t in terms {
-        match t {
-            // The most common leaf, written here rather than through `enc_one`.
-            Term::FixInteger(i) => enc_int(i.value, out),
-            _ => enc_one(t, depth, out, work)?,
+    let mut rest = terms;
+    while let Some((first, tail)) = rest.split_first() {
+        match (first, tail.first()) {
+            (Term::FixInteger(_), Some(Term::FixInteger(_))) => {}
+            (Term::FixInteger(i), _) => {
+                enc_int(i.value, out);
+                rest = tail;
+                continue;
+            }
+            _ => {
+                enc_one(first, depth, out, work)?;
+                rest = tail;
+                continue;
+            }
         }
+        // The most common leaf: a run of integers is written into a small buffer on
+        // the stack and appended in one go, rather than one append per integer.
+        let mut chunk = [0u8; 5 * 32];
+        let mut used = 0;
+        while let Some((Term::FixInteger(i), tail)) = rest.split_first() {
+            let Some(slot) = chunk.get_mut(used..used + 5) else {
+                break;
+            };
+            used += match u8::try_from(i.value) {
+                Ok(b) => {
+                    slot[..2].copy_from_slice(&[SMALL_INTEGER_EXT, b]);
+                    2
+                }
+                Err(_) => {
+                    let [a, b, c, d] = i.value.to_be_bytes();
+                    slot.copy_from_slice(&[INTEGER_EXT, a, b, c, d]);
+                    5
+                }
+            };
+            rest = tail;
+        }
+        out.extend_from_slice(&chunk[..used]);
     }
     Ok(())
 }
@@ -2518,6 +2549,33 @@ mod tests {
             assert_eq!(&out[1..], otp, "{term}");
             assert_eq!(decode_exact(otp).unwrap(), term);
         }
+    }
+
+    #[test]
+    fn integer_runs_encode_as_otp_does() {
+        // OTP 25: term_to_binary([I*37 - 500 || I <- lists:seq(1,70)] ++ [<<"x">>, 7, 8]):
+        // negative, byte-sized and larger integers in one run of more than one chunk,
+        // then a binary, then a run of two.
+        let otp: String = [
+            "836C0000004962FFFFFE3162FFFFFE5662FFFFFE7B62FFFFFEA062FFFFFEC562FFFFFEEA62FFFFFF0F62FFFFFF3462FF",
+            "FFFF5962FFFFFF7E62FFFFFFA362FFFFFFC862FFFFFFED61126137615C618161A661CB61F06200000115620000013A62",
+            "0000015F620000018462000001A962000001CE62000001F36200000218620000023D6200000262620000028762000002",
+            "AC62000002D162000002F6620000031B62000003406200000365620000038A62000003AF62000003D462000003F96200",
+            "00041E62000004436200000468620000048D62000004B262000004D762000004FC62000005216200000546620000056B",
+            "620000059062000005B562000005DA62000005FF62000006246200000649620000066E620000069362000006B8620000",
+            "06DD62000007026200000727620000074C6200000771620000079662000007BB62000007E06200000805620000082A6D",
+            "0000000178610761086A",
+        ]
+        .concat();
+        let otp: Vec<u8> = (0..otp.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&otp[i..i + 2], 16).unwrap())
+            .collect();
+        let mut elements: Vec<Term> = (1..=70).map(|i| int(i * 37 - 500)).collect();
+        elements.extend([bin(b"x"), int(7), int(8)]);
+        let term = list(elements);
+        assert_eq!(to_vec(&term).unwrap(), otp);
+        assert_eq!(decode_exact(&otp).unwrap(), term);
     }
 
     #[test]
