@@ -1,5 +1,6 @@
 //! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
 
+use super::outqueue::{OutQueue, Taken};
 use super::process::Origin;
 use super::stats::IoCounters;
 use super::{Node, NodeEvent, epmd_client, peers};
@@ -13,7 +14,6 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -257,7 +257,7 @@ async fn dial_and_handshake(
 /// until either ends.
 async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: Established) {
     let peer = est.peer_name.clone();
-    let peers::Attached { id, rx, waiters } = peers::connection_up(&node, &est);
+    let peers::Attached { id, queue, waiters } = peers::connection_up(&node, &est);
     tracing::info!(hidden = est.peer_hidden(), "node up: {peer}");
     tracing::debug!(flags = %est.flags, "negotiated flags");
     let _ = node.inner.events.send(NodeEvent::Up {
@@ -269,8 +269,9 @@ async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: E
     }
     let (r, w) = stream.into_split();
     let ticktime = node.inner.net_ticktime;
-    let writer =
-        tokio::spawn(writer(node.clone(), peer.clone(), id, w, rx, ticktime / 4).in_current_span());
+    let writer = tokio::spawn(
+        writer(node.clone(), peer.clone(), id, w, queue, ticktime / 4).in_current_span(),
+    );
     let reader = tokio::spawn(
         reader(node.clone(), peer.clone(), id, r, leftover, ticktime).in_current_span(),
     );
@@ -288,10 +289,11 @@ async fn writer(
     peer: String,
     id: u64,
     mut w: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<peers::Outgoing>,
+    queue: std::sync::Arc<OutQueue>,
     tick_every: Duration,
 ) {
     let io = &node.inner.io;
+    // Swapped with the queue's buffer: the senders fill one while this writes the other.
     let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
     // One timer for ticks: when it fires, a tick goes out only if nothing was
     // written since it last fired (so no clock is read per message).
@@ -300,35 +302,16 @@ async fn writer(
     let mut wrote = false;
     let reason = loop {
         tokio::select! {
-            msg = rx.recv() => {
-                let Some(frame) = msg else { break "outgoing queue closed".to_string() };
-                // Take whatever else is already queued, up to a bound, in one write;
-                // a large frame is written from where it is rather than copied.
-                let mut next = Some(frame);
-                let mut failed = None;
-                let mut frames = 0;
-                while let Some(frame) = next.take() {
-                    frames += 1;
-                    if frame.len() >= BIG_FRAME {
-                        if let Err(e) = write_batch_then(&mut w, &mut batch, &frame, io).await {
-                            failed = Some(e);
-                            break;
-                        }
-                    } else {
-                        batch.extend_from_slice(&frame);
-                    }
-                    if batch.len() < 256 * 1024 {
-                        next = rx.try_recv().ok();
-                    }
-                }
-                io.messages_out(frames);
-                if failed.is_none() && !batch.is_empty() {
-                    failed = write_counted(&mut w, &batch, io).await.err();
-                }
-                if let Some(e) = failed {
+            taken = queue.take(&mut batch) => {
+                let Taken::Frames(frames) = taken else {
+                    break "outgoing queue closed".to_string();
+                };
+                io.messages_out(frames as u64);
+                if let Err(e) = write_counted(&mut w, &batch, io).await {
                     break format!("write failed: {e}");
                 }
                 batch.clear();
+                // Do not keep what a burst of large messages grew.
                 if batch.capacity() > 1024 * 1024 {
                     batch.shrink_to(64 * 1024);
                 }
@@ -346,23 +329,6 @@ async fn writer(
         }
     };
     peers::connection_down(&node, &peer, id, reason);
-}
-
-/// Frames at least this long are written from their own buffer, not copied into the batch.
-const BIG_FRAME: usize = 16 * 1024;
-
-/// Writes what is batched, then `frame`.
-async fn write_batch_then(
-    w: &mut OwnedWriteHalf,
-    batch: &mut Vec<u8>,
-    frame: &[u8],
-    io: &IoCounters,
-) -> std::io::Result<()> {
-    if !batch.is_empty() {
-        write_counted(w, batch, io).await?;
-        batch.clear();
-    }
-    write_counted(w, frame, io).await
 }
 
 /// `write_all`, counted in the node's I/O statistics.

@@ -7,6 +7,7 @@ mod dispatch;
 pub mod epmd_client;
 pub mod epmd_server;
 pub mod names;
+mod outqueue;
 mod peers;
 mod process;
 mod rpc_client;

@@ -1,15 +1,14 @@
 //! The connection table: one entry per peer node, its outgoing queue, dialling on first send, simultaneous-connect rules.
 
+use super::outqueue::{OutQueue, QueueOwner};
 use super::{Node, NodeError, NodeEvent, connection, lock};
 use crate::proto::control::{Control, encode_frame};
 use crate::proto::handshake::{Established, Status};
 use eetf::Term;
 use std::collections::HashMap;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
-
-/// One frame (or batch of frames), ready to write.
-pub(crate) type Outgoing = Vec<u8>;
 
 pub(crate) enum PeerState {
     /// We are dialling; sends queue until the handshake is done.
@@ -23,9 +22,11 @@ pub(crate) enum PeerState {
 pub(crate) struct PeerEntry {
     /// Identifies this connection attempt, so a stale task cannot remove a newer entry.
     pub id: u64,
-    pub tx: mpsc::UnboundedSender<Outgoing>,
-    /// The queue's receiving end, until a connection's writer takes it.
-    pub rx: Option<mpsc::UnboundedReceiver<Outgoing>>,
+    /// Frames for the peer, queued while dialling and then taken by the connection's
+    /// writer; closed when the entry goes.
+    pub queue: QueueOwner,
+    /// A connection's writer has taken the queue.
+    pub attached: bool,
     pub state: PeerState,
     pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
@@ -39,11 +40,10 @@ pub(crate) struct Peers {
 impl Peers {
     fn new_entry(&mut self, state: PeerState) -> PeerEntry {
         self.next_id += 1;
-        let (tx, rx) = mpsc::unbounded_channel();
         PeerEntry {
             id: self.next_id,
-            tx,
-            rx: Some(rx),
+            queue: QueueOwner::default(),
+            attached: false,
             state,
             waiters: Vec::new(),
         }
@@ -74,24 +74,26 @@ pub(crate) fn send_control(
     if peer == node.name() {
         return;
     }
-    let mut frame = Vec::new();
-    if let Err(e) = encode_frame(ctl, payload, &mut frame) {
+    let queue = {
+        let mut peers = lock(&node.inner.peers);
+        if !peers.map.contains_key(peer) {
+            if !connect {
+                return;
+            }
+            if crate::proto::handshake::check_node_name(peer).is_err() {
+                tracing::debug!(%peer, "dropping a send to an invalid node name");
+                return;
+            }
+            start_dial(node, &mut peers, peer);
+        }
+        match peers.map.get(peer) {
+            Some(e) => e.queue.queue().clone(),
+            None => return,
+        }
+    };
+    // Encoded in place at the end of the queue, outside the connection table's lock.
+    if let Err(e) = queue.push(|buf| encode_frame(ctl, payload, buf)) {
         tracing::warn!(%peer, "cannot encode a message: {e}");
-        return;
-    }
-    let mut peers = lock(&node.inner.peers);
-    if !peers.map.contains_key(peer) {
-        if !connect {
-            return;
-        }
-        if crate::proto::handshake::check_node_name(peer).is_err() {
-            tracing::debug!(%peer, "dropping a send to an invalid node name");
-            return;
-        }
-        start_dial(node, &mut peers, peer);
-    }
-    if let Some(e) = peers.map.get(peer) {
-        let _ = e.tx.send(frame);
     }
 }
 
@@ -191,7 +193,7 @@ pub(crate) fn replace_old(node: &Node, peer: &str) {
 /// What a new connection takes over from its entry.
 pub(crate) struct Attached {
     pub id: u64,
-    pub rx: mpsc::UnboundedReceiver<Outgoing>,
+    pub queue: Arc<OutQueue>,
     pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
@@ -203,7 +205,7 @@ pub(crate) fn connection_up(node: &Node, info: &Established) -> Attached {
     let reusable = peers
         .map
         .get(&peer)
-        .is_some_and(|e| matches!(e.state, PeerState::Dialing { .. }) && e.rx.is_some());
+        .is_some_and(|e| matches!(e.state, PeerState::Dialing { .. }) && !e.attached);
     if !reusable {
         if let Some(PeerEntry {
             state: PeerState::Up { tasks, .. },
@@ -217,14 +219,15 @@ pub(crate) fn connection_up(node: &Node, info: &Established) -> Attached {
     }
     let fresh = peers.new_entry(PeerState::Dialing { task: None });
     let e = peers.map.entry(peer).or_insert(fresh);
-    let rx = e.rx.take().unwrap_or_else(|| mpsc::unbounded_channel().1);
+    e.attached = true;
+    let queue = e.queue.queue().clone();
     e.state = PeerState::Up {
         hidden: info.peer_hidden(),
         tasks: Vec::new(),
     };
     Attached {
         id: e.id,
-        rx,
+        queue,
         waiters: std::mem::take(&mut e.waiters),
     }
 }

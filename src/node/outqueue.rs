@@ -1,0 +1,149 @@
+//! A connection's outgoing queue: senders encode frames straight into one shared buffer, which the connection's writer takes whole.
+
+use super::lock;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// Frames waiting for a connection's writer (or for a connection, while dialling).
+///
+/// A sender encodes its frame in place at the end of the buffer, so a frame costs no
+/// allocation of its own and is never copied before the socket write; the writer swaps
+/// the whole buffer out for its empty one and writes it in one go.
+#[derive(Default)]
+pub(crate) struct OutQueue {
+    state: Mutex<OutState>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct OutState {
+    buf: Vec<u8>,
+    /// Frames in `buf`.
+    frames: usize,
+    /// The peer's entry is gone: nothing more will be queued.
+    closed: bool,
+}
+
+/// What the writer found: frames to write, or the end of the queue.
+pub(crate) enum Taken {
+    Frames(usize),
+    Closed,
+}
+
+impl OutQueue {
+    /// Appends one frame written by `encode`, which must leave the buffer as it was
+    /// when it fails. Nothing is queued once the queue is closed.
+    pub(crate) fn push<E>(
+        &self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let wake = {
+            let mut s = lock(&self.state);
+            if s.closed {
+                return Ok(());
+            }
+            let was_empty = s.frames == 0;
+            encode(&mut s.buf)?;
+            s.frames += 1;
+            // A non-empty buffer has already woken the writer, which has yet to take it.
+            was_empty
+        };
+        if wake {
+            self.ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits for frames, then swaps them into `into` (which must be empty).
+    pub(crate) async fn take(&self, into: &mut Vec<u8>) -> Taken {
+        loop {
+            {
+                let mut s = lock(&self.state);
+                if s.frames > 0 {
+                    std::mem::swap(&mut s.buf, into);
+                    return Taken::Frames(std::mem::take(&mut s.frames));
+                }
+                if s.closed {
+                    return Taken::Closed;
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Ends the queue: what is queued is dropped and the writer is told.
+    pub(crate) fn close(&self) {
+        {
+            let mut s = lock(&self.state);
+            s.closed = true;
+            s.buf = Vec::new();
+            s.frames = 0;
+        }
+        self.ready.notify_one();
+    }
+}
+
+/// The connection table's hold on a queue: dropping it (with the peer's entry)
+/// closes the queue, which stops the writer that took it.
+#[derive(Default)]
+pub(crate) struct QueueOwner(Arc<OutQueue>);
+
+impl QueueOwner {
+    pub(crate) fn queue(&self) -> &Arc<OutQueue> {
+        &self.0
+    }
+}
+
+impl Drop for QueueOwner {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_are_taken_whole_in_order_and_a_failed_encode_queues_nothing() {
+        let q = Arc::new(OutQueue::default());
+        q.push(|b| {
+            b.extend_from_slice(b"one");
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert_eq!(q.push(|_| Err("no")), Err("no"));
+        q.push(|b| {
+            b.extend_from_slice(b"two");
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        let mut batch = Vec::new();
+        assert!(matches!(q.take(&mut batch).await, Taken::Frames(2)));
+        assert_eq!(batch, b"onetwo");
+        // A writer waiting on an empty queue is woken by a push from another task.
+        let waiter = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut batch = Vec::new();
+                let n = q.take(&mut batch).await;
+                (matches!(n, Taken::Frames(1)), batch)
+            })
+        };
+        tokio::task::yield_now().await;
+        q.push(|b| {
+            b.extend_from_slice(b"three");
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert_eq!(waiter.await.unwrap(), (true, b"three".to_vec()));
+        // Closed: the waiting writer hears of it, and later pushes are dropped.
+        q.close();
+        q.push(|b| {
+            b.extend_from_slice(b"late");
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
+    }
+}
