@@ -224,11 +224,8 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
             pos: 1,
             map_entries: 0,
         };
-        if let Some(term) = builder.simple_leaf() {
-            return Ok((term, builder.pos));
-        }
         // Nor do tuples, lists and maps of such leaves.
-        if let Some(term) = builder.flat_container() {
+        if let Some(term) = builder.one_pass() {
             return Ok((term, builder.pos));
         }
     }
@@ -310,12 +307,7 @@ impl CheckedTerm {
             pos: 1,
             map_entries: 0,
         };
-        // One pass for leaves and flat containers, as in `decode`.
-        let quick = match builder.simple_leaf() {
-            Some(term) => Some(term),
-            None => builder.flat_container(),
-        };
-        match quick {
+        match builder.one_pass() {
             Some(term) if builder.pos == self.bytes.len() => Ok(term),
             _ => build(&self.bytes, self.facts),
         }
@@ -1479,6 +1471,15 @@ impl<'a> Builder<'a> {
             Term::FixInteger(eetf::FixInteger { value })
         }));
         count
+    }
+
+    /// The term at `self.pos` if one checked pass builds it: a simple leaf, or a
+    /// tuple, list or map of them; else nothing is consumed.
+    fn one_pass(&mut self) -> Option<Term> {
+        match self.simple_leaf() {
+            Some(term) => Some(term),
+            None => self.flat_container(),
+        }
     }
 
     /// The leaf at `self.pos` if it is one of the common, simple kinds; else nothing
