@@ -1946,17 +1946,21 @@ fn enc_one<'t>(
         Term::Map(map) => {
             out.push(MAP_EXT);
             out.extend_from_slice(&len32(map.map.len(), "map")?);
-            if map.map.iter().all(|(k, v)| is_leaf(k) && is_leaf(v)) {
-                for (key, value) in &map.map {
-                    enc_one(key, inner, out, work)?;
-                    enc_one(value, inner, out, work)?;
+            // Leaf pairs are written at once; from the first pair that is not,
+            // the rest go on the work stack, each popped key first, then (after
+            // the key's insides) its value. A map's pairs may come in any order.
+            let mut pairs = map.map.iter();
+            while let Some((key, value)) = pairs.next() {
+                if is_leaf(key) && is_leaf(value) {
+                    enc_leaf(key, inner, out, work)?;
+                    enc_leaf(value, inner, out, work)?;
+                    continue;
                 }
-                return Ok(());
-            }
-            // Popped key first, then (after the key's insides) its value.
-            for (key, value) in &map.map {
-                work.push(Work::Term(value, inner));
-                work.push(Work::Term(key, inner));
+                for (key, value) in std::iter::once((key, value)).chain(pairs) {
+                    work.push(Work::Term(value, inner));
+                    work.push(Work::Term(key, inner));
+                }
+                break;
             }
             Ok(())
         }
@@ -1984,7 +1988,7 @@ fn enc_leaves<'t>(
                 continue;
             }
             _ => {
-                enc_one(first, depth, out, work)?;
+                enc_leaf(first, depth, out, work)?;
                 rest = tail;
                 continue;
             }
@@ -2013,6 +2017,66 @@ fn enc_leaves<'t>(
         out.extend_from_slice(&chunk[..used]);
     }
     Ok(())
+}
+
+/// [`enc_one`] for a leaf, with the commonest leaves (short atoms, small
+/// integers) written here rather than through its general dispatch.
+#[inline]
+fn enc_leaf<'t>(
+    term: &'t Term,
+    depth: usize,
+    out: &mut Vec<u8>,
+    work: &mut Vec<Work<'t>>,
+) -> Result<(), EtfError> {
+    if depth <= MAX_DEPTH {
+        match term {
+            Term::Atom(atom) => {
+                let name = atom.name.as_bytes();
+                if let Ok(len) = u8::try_from(name.len()) {
+                    out.reserve(2 + name.len());
+                    out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, len]);
+                    out.extend_from_slice(name);
+                    return Ok(());
+                }
+            }
+            Term::FixInteger(i) => {
+                enc_int(i.value, out);
+                return Ok(());
+            }
+            _ => return enc_other_leaf(term, depth, out, work),
+        }
+    }
+    enc_one(term, depth, out, work)
+}
+
+/// The next commonest leaves (binaries, floats), kept out of [`enc_leaf`] so that
+/// it stays small enough to inline.
+#[inline(never)]
+fn enc_other_leaf<'t>(
+    term: &'t Term,
+    depth: usize,
+    out: &mut Vec<u8>,
+    work: &mut Vec<Work<'t>>,
+) -> Result<(), EtfError> {
+    match term {
+        Term::Binary(bin) => {
+            if let Ok(len) = u32::try_from(bin.bytes.len()) {
+                let [a, b, c, d] = len.to_be_bytes();
+                out.reserve(5 + bin.bytes.len());
+                out.extend_from_slice(&[BINARY_EXT, a, b, c, d]);
+                out.extend_from_slice(&bin.bytes);
+                return Ok(());
+            }
+        }
+        Term::Float(f) if f.value.is_finite() => {
+            let mut bytes = [NEW_FLOAT_EXT; 9];
+            bytes[1..].copy_from_slice(&f.value.to_be_bytes());
+            out.extend_from_slice(&bytes);
+            return Ok(());
+        }
+        _ => {}
+    }
+    enc_one(term, depth, out, work)
 }
 
 /// Does `enc_one` write this term whole, pushing no work? (Containers written
@@ -2621,6 +2685,46 @@ mod tests {
             let ours = to_vec(&term).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(expect_ok(&ours), term, "{name}");
         }
+    }
+
+    /// Maps whose leaf pairs are written inline and whose other pairs go through the
+    /// work stack, in every order a `HashMap` may give them: each pair stays a pair.
+    #[test]
+    fn maps_mixing_leaf_and_nested_pairs_encode_whole() {
+        let pairs = || {
+            let mut pairs: Vec<(Term, Term)> = (0..12)
+                .map(|i| (atom(&format!("k{i}")), int(i * 1000)))
+                .collect();
+            pairs.push((
+                atom("t"),
+                tuple(vec![atom("x"), list(vec![int(1), bin(b"ab")])]),
+            ));
+            pairs.push((tuple(vec![int(1), int(2)]), float(0.5)));
+            pairs.push((bin(b"key"), map(vec![(int(1), list(vec![nil()]))])));
+            pairs.push((int(-5), list(vec![])));
+            pairs
+        };
+        // Each map gets its own hasher keys, so its own iteration order.
+        for _ in 0..64 {
+            let term = map(pairs());
+            let bytes = to_vec(&term).unwrap();
+            assert_eq!(expect_ok(&bytes), term);
+            assert_eq!(Term::decode(&bytes[..]).unwrap(), term, "eetf reads it too");
+        }
+        // A map of leaf pairs at the depth limit: written only where it would be read.
+        let mut verdicts = Vec::new();
+        for wraps in [MAX_DEPTH - 3, MAX_DEPTH - 2, MAX_DEPTH - 1, MAX_DEPTH] {
+            let mut term = map(vec![(atom("a"), int(1)), (int(2), bin(b"b"))]);
+            for _ in 0..wraps {
+                term = list(vec![term]);
+            }
+            let mut plain = Vec::new();
+            term.encode(&mut plain).unwrap();
+            let read = decode(&plain).is_ok();
+            assert_eq!(to_vec(&term).is_ok(), read, "{wraps} lists deep");
+            verdicts.push(read);
+        }
+        assert_eq!(verdicts, [true, true, false, false]);
     }
 
     /// OTP 25 with `{minor_version, 2}` (UTF-8 atoms, as on the distribution) picks
