@@ -310,18 +310,17 @@ async fn writer(
                 if let Err(e) = write_counted(&mut w, &batch, io).await {
                     break format!("write failed: {e}");
                 }
+                // Its capacity is kept for the next batch, until the connection idles.
                 batch.clear();
-                // Do not keep what a burst of large messages grew.
-                if batch.capacity() > 1024 * 1024 {
-                    batch.shrink_to(64 * 1024);
-                }
                 wrote = true;
             }
             () = &mut tick => {
-                if !wrote
-                    && let Err(e) = write_counted(&mut w, &TICK, io).await
-                {
-                    break format!("write failed: {e}");
+                if !wrote {
+                    // Idle for a tick interval: give back what a burst grew.
+                    queue.trim(&mut batch);
+                    if let Err(e) = write_counted(&mut w, &TICK, io).await {
+                        break format!("write failed: {e}");
+                    }
                 }
                 wrote = false;
                 tick.as_mut().reset(Instant::now() + tick_every);
