@@ -671,8 +671,9 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
                 terms::int(every as i64),
             ]),
         );
-        // Our send queue is unbounded, so keep at most `window` messages in
-        // flight (BEAM senders are held back by the dist buffer busy limit).
+        // Our sends never block (past the node's `max_send_queue` the peer is
+        // dropped), so keep at most `window` messages in flight (BEAM senders
+        // are held back by the dist buffer busy limit).
         let mut acked = 0usize;
         for i in 0..n {
             while i >= acked + window {

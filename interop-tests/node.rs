@@ -404,6 +404,63 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
     node.shutdown().await;
 }
 
+/// A peer that completes the handshake and then never reads: what we send it piles
+/// up until the queue's limit, then the connection is closed and the peer goes down.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_that_never_reads_is_dropped_at_the_send_queue_limit() {
+    if !have_elixir("a_peer_that_never_reads_is_dropped_at_the_send_queue_limit") {
+        return;
+    }
+    use erlnode::node::NodeEvent;
+    let epmd = free_port();
+    let node = erlnode::node::Node::builder(sname(&unique("rust")))
+        .cookie(COOKIE)
+        .epmd_port(epmd)
+        .max_send_queue(1024 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let mut events = node.subscribe();
+    let mut s = evil_peer(&node).await;
+    let evil = match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+        Ok(Ok(NodeEvent::Up { node, .. })) => node,
+        other => panic!("no node-up for the peer: {other:?}"),
+    };
+    let to = eetf::Pid::new(evil.as_str(), 1, 0, 1);
+    let chunk = eetf::Term::from(eetf::Binary::from(vec![7u8; 64 * 1024]));
+    // 64 MiB at most: far past the 1 MiB limit and what the kernel's buffers hold.
+    let mut down = None;
+    for _ in 0..1024 {
+        node.send_ref(&to, &chunk);
+        if let Ok(NodeEvent::Down { node: n, reason }) = events.try_recv() {
+            down = Some((n, reason));
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let (n, reason) = match down {
+        Some(d) => d,
+        None => match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Ok(NodeEvent::Down { node, reason })) => (node, reason),
+            other => panic!("the peer never went down: {other:?}"),
+        },
+    };
+    assert_eq!(n, evil);
+    assert!(reason.contains("outgoing queue over its limit"), "{reason}");
+    assert!(!node.nodes().contains(&evil));
+    assert!(
+        closed_within_10s(&mut s).await,
+        "connection not closed at the limit"
+    );
+    // The node goes on: a real node still pings it.
+    let me = node.name().to_owned();
+    let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await);
+    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    node.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
     if !have_elixir("a_silent_peer_is_dropped_after_the_handshake_timeout") {

@@ -64,6 +64,9 @@ pub enum NodeEvent {
     Down { node: String, reason: String },
 }
 
+/// The default of [`NodeBuilder::max_send_queue`]: 256 MiB.
+pub const DEFAULT_MAX_SEND_QUEUE: usize = 256 * 1024 * 1024;
+
 /// Everything needed to start a node.
 #[derive(Debug, Clone)]
 pub struct NodeBuilder {
@@ -75,6 +78,7 @@ pub struct NodeBuilder {
     epmd_port: Option<u16>,
     net_ticktime: Duration,
     handshake_timeout: Duration,
+    max_send_queue: usize,
 }
 
 impl NodeBuilder {
@@ -90,6 +94,7 @@ impl NodeBuilder {
             epmd_port: None,
             net_ticktime: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(7),
+            max_send_queue: DEFAULT_MAX_SEND_QUEUE,
         }
     }
     /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
@@ -121,6 +126,14 @@ impl NodeBuilder {
     }
     pub fn handshake_timeout(mut self, t: Duration) -> Self {
         self.handshake_timeout = t;
+        self
+    }
+    /// Bytes of encoded messages that may wait for one peer's socket (default
+    /// [`DEFAULT_MAX_SEND_QUEUE`]). Sends never block; a send that takes the queue
+    /// past this closes the connection as a peer that is not taking what it is
+    /// sent, and the peer goes down, as it does on a tick timeout.
+    pub fn max_send_queue(mut self, bytes: usize) -> Self {
+        self.max_send_queue = bytes;
         self
     }
 
@@ -160,7 +173,7 @@ impl NodeBuilder {
             epmd_port,
             listen_port: port,
             table: Mutex::new(table::ProcessTable::new()),
-            peers: Mutex::new(peers::Peers::default()),
+            peers: Mutex::new(peers::Peers::new(self.max_send_queue)),
             events,
             next_ref: AtomicU32::new(1),
             io: Default::default(),

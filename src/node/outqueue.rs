@@ -9,10 +9,11 @@ use tokio::sync::Notify;
 /// A sender encodes its frame in place at the end of the buffer, so a frame costs no
 /// allocation of its own and is never copied before the socket write; the writer swaps
 /// the whole buffer out for its empty one and writes it in one go.
-#[derive(Default)]
 pub(crate) struct OutQueue {
     state: Mutex<OutState>,
     ready: Notify,
+    /// Bytes the buffer may hold before the queue overflows (see [`OutQueue::push`]).
+    limit: usize,
 }
 
 #[derive(Default)]
@@ -27,6 +28,17 @@ struct OutState {
 /// Buffer capacity kept by [`OutQueue::trim`].
 const KEEP: usize = 64 * 1024;
 
+/// What became of a pushed frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    /// The queue was already closed: the frame was dropped.
+    Closed,
+    /// The frame took the buffer past the limit, to this many bytes: the peer is not
+    /// taking what is sent. The queue is now closed, with what it held dropped.
+    Overflowed(usize),
+}
+
 /// What the writer found: frames to write, or the end of the queue.
 pub(crate) enum Taken {
     Frames(usize),
@@ -34,27 +46,43 @@ pub(crate) enum Taken {
 }
 
 impl OutQueue {
+    /// An empty queue that overflows past `limit` bytes.
+    pub(crate) fn new(limit: usize) -> OutQueue {
+        OutQueue {
+            state: Mutex::default(),
+            ready: Notify::new(),
+            limit,
+        }
+    }
+
     /// Appends one frame written by `encode`, which must leave the buffer as it was
-    /// when it fails. Nothing is queued once the queue is closed.
+    /// when it fails. Nothing is queued once the queue is closed; a frame that takes
+    /// the buffer past the limit closes it.
     pub(crate) fn push<E>(
         &self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<Pushed, E> {
         let wake = {
             let mut s = lock(&self.state);
             if s.closed {
-                return Ok(());
+                return Ok(Pushed::Closed);
             }
             let was_empty = s.frames == 0;
             encode(&mut s.buf)?;
             s.frames += 1;
+            let held = s.buf.len();
+            if held > self.limit {
+                drop(s);
+                self.close();
+                return Ok(Pushed::Overflowed(held));
+            }
             // A non-empty buffer has already woken the writer, which has yet to take it.
             was_empty
         };
         if wake {
             self.ready.notify_one();
         }
-        Ok(())
+        Ok(Pushed::Queued)
     }
 
     /// Waits for frames, then swaps them into `into` (which must be empty).
@@ -103,10 +131,13 @@ impl OutQueue {
 
 /// The connection table's hold on a queue: dropping it (with the peer's entry)
 /// closes the queue, which stops the writer that took it.
-#[derive(Default)]
 pub(crate) struct QueueOwner(Arc<OutQueue>);
 
 impl QueueOwner {
+    pub(crate) fn new(limit: usize) -> QueueOwner {
+        QueueOwner(Arc::new(OutQueue::new(limit)))
+    }
+
     pub(crate) fn queue(&self) -> &Arc<OutQueue> {
         &self.0
     }
@@ -124,7 +155,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_are_taken_whole_in_order_and_a_failed_encode_queues_nothing() {
-        let q = Arc::new(OutQueue::default());
+        let q = Arc::new(OutQueue::new(usize::MAX));
         q.push(|b| {
             b.extend_from_slice(b"one");
             Ok::<_, ()>(())
@@ -193,11 +224,34 @@ mod tests {
         assert!(batch.capacity() <= KEEP);
         // Closed: the waiting writer hears of it, and later pushes are dropped.
         q.close();
-        q.push(|b| {
+        let late = q.push(|b| {
             b.extend_from_slice(b"late");
             Ok::<_, ()>(())
-        })
-        .unwrap();
+        });
+        assert_eq!(late, Ok(Pushed::Closed));
         assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
+    }
+
+    #[tokio::test]
+    async fn a_frame_past_the_limit_closes_the_queue_and_drops_what_it_held() {
+        let q = OutQueue::new(10);
+        let frame = |n: usize| {
+            move |b: &mut Vec<u8>| {
+                b.extend(std::iter::repeat_n(7, n));
+                Ok::<_, ()>(())
+            }
+        };
+        assert_eq!(q.push(frame(6)), Ok(Pushed::Queued));
+        assert_eq!(
+            q.push(frame(4)),
+            Ok(Pushed::Queued),
+            "at the limit is not past it"
+        );
+        assert_eq!(q.push(frame(1)), Ok(Pushed::Overflowed(11)));
+        assert_eq!(q.push(frame(1)), Ok(Pushed::Closed));
+        assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
+        // A frame larger than the limit on its own overflows an empty queue.
+        let q = OutQueue::new(10);
+        assert_eq!(q.push(frame(11)), Ok(Pushed::Overflowed(11)));
     }
 }

@@ -1,6 +1,6 @@
 //! The connection table: one entry per peer node, its outgoing queue, dialling on first send, simultaneous-connect rules.
 
-use super::outqueue::{OutQueue, QueueOwner};
+use super::outqueue::{OutQueue, Pushed, QueueOwner};
 use super::{Node, NodeError, NodeEvent, connection, lock};
 use crate::proto::control::{Control, encode_frame};
 use crate::proto::handshake::{Established, Status};
@@ -31,18 +31,27 @@ pub(crate) struct PeerEntry {
     pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
-#[derive(Default)]
 pub(crate) struct Peers {
     map: HashMap<String, PeerEntry>,
     next_id: u64,
+    /// Bytes a peer's outgoing queue may hold (see [`crate::node::NodeBuilder::max_send_queue`]).
+    queue_limit: usize,
 }
 
 impl Peers {
+    pub(crate) fn new(queue_limit: usize) -> Peers {
+        Peers {
+            map: HashMap::new(),
+            next_id: 0,
+            queue_limit,
+        }
+    }
+
     fn new_entry(&mut self, state: PeerState) -> PeerEntry {
         self.next_id += 1;
         PeerEntry {
             id: self.next_id,
-            queue: QueueOwner::default(),
+            queue: QueueOwner::new(self.queue_limit),
             attached: false,
             state,
             waiters: Vec::new(),
@@ -87,13 +96,23 @@ pub(crate) fn send_control(
             start_dial(node, &mut peers, peer);
         }
         match peers.map.get(peer) {
-            Some(e) => e.queue.queue().clone(),
+            Some(e) => (e.queue.queue().clone(), e.id),
             None => return,
         }
     };
+    let (queue, id) = queue;
     // Encoded in place at the end of the queue, outside the connection table's lock.
-    if let Err(e) = queue.push(|buf| encode_frame(ctl, payload, buf)) {
-        tracing::warn!(%peer, "cannot encode a message: {e}");
+    match queue.push(|buf| encode_frame(ctl, payload, buf)) {
+        Ok(Pushed::Queued | Pushed::Closed) => {}
+        Ok(Pushed::Overflowed(held)) => {
+            let reason = format!(
+                "outgoing queue over its limit ({held} bytes queued): the peer is not taking what is sent"
+            );
+            tracing::warn!(%peer, "{reason}");
+            // The closed queue stops the writer of a connection still dialling.
+            connection_down(node, peer, id, reason);
+        }
+        Err(e) => tracing::warn!(%peer, "cannot encode a message: {e}"),
     }
 }
 
