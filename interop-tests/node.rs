@@ -315,6 +315,15 @@ async fn evil_peer(node: &erlnode::node::Node) -> tokio::net::TcpStream {
     }
 }
 
+/// A real Elixir node, started afresh, pings `node` and gets `pong`.
+async fn a_real_node_pings(node: &erlnode::node::Node, epmd: u16) {
+    let me = node.name().to_owned();
+    let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await);
+    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+}
+
 /// Reads and discards until the other end closes `s`; false if it is still open after 10 s.
 async fn closed_within_10s(s: &mut tokio::net::TcpStream) -> bool {
     use tokio::io::AsyncReadExt;
@@ -396,11 +405,7 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
         Ok(eetf::Term::from(eetf::Atom::from("after")))
     );
     // ...and still serves a real node.
-    let me = node.name().to_owned();
-    let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
-    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
-    assert!(ex.finish(30).await);
-    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    a_real_node_pings(&node, epmd).await;
     node.shutdown().await;
 }
 
@@ -452,12 +457,8 @@ async fn a_peer_that_never_reads_is_dropped_at_the_send_queue_limit() {
         closed_within_10s(&mut s).await,
         "connection not closed at the limit"
     );
-    // The node goes on: a real node still pings it.
-    let me = node.name().to_owned();
-    let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
-    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
-    assert!(ex.finish(30).await);
-    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    // The node goes on.
+    a_real_node_pings(&node, epmd).await;
     node.shutdown().await;
 }
 
@@ -482,15 +483,6 @@ async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
     let closed = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buf)).await;
     assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
     // The node still serves real peers.
-    let me = node.name().to_owned();
-    let mut ex = elixir(
-        "--sname",
-        &unique("one"),
-        COOKIE,
-        epmd,
-        &format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#),
-    );
-    assert!(ex.finish(30).await);
-    assert!(ex.output().contains("ping=pong"), "{}", ex.output());
+    a_real_node_pings(&node, epmd).await;
     node.shutdown().await;
 }
