@@ -83,7 +83,7 @@ pub(crate) fn send_control(
     if peer == node.name() {
         return;
     }
-    let queue = {
+    let (queue, id) = {
         let mut peers = lock(&node.inner.peers);
         if !peers.map.contains_key(peer) {
             if !connect {
@@ -100,7 +100,6 @@ pub(crate) fn send_control(
             None => return,
         }
     };
-    let (queue, id) = queue;
     // Encoded in place at the end of the queue, outside the connection table's lock.
     match queue.push(|buf| encode_frame(ctl, payload, buf)) {
         Ok(Pushed::Queued | Pushed::Closed) => {}
