@@ -1793,17 +1793,7 @@ fn enc_one<'t>(
             out.extend_from_slice(&digits);
             Ok(())
         }
-        Term::Float(f) => {
-            if !f.value.is_finite() {
-                return Err(encode_error(format!(
-                    "float {} is not finite; OTP has no NaN or infinity",
-                    f.value
-                )));
-            }
-            out.push(NEW_FLOAT_EXT);
-            out.extend_from_slice(&f.value.to_be_bytes());
-            Ok(())
-        }
+        Term::Float(f) => enc_float(f.value, out),
         Term::Pid(pid) => enc_pid(pid, out),
         Term::Port(port) => {
             match u32::try_from(port.id) {
@@ -1860,12 +1850,7 @@ fn enc_one<'t>(
                 Ok(())
             }
         },
-        Term::Binary(bin) => {
-            out.push(BINARY_EXT);
-            out.extend_from_slice(&len32(bin.bytes.len(), "binary")?);
-            out.extend_from_slice(&bin.bytes);
-            Ok(())
-        }
+        Term::Binary(bin) => enc_binary(&bin.bytes, out),
         Term::BitBinary(bits) => enc_bit_binary(&bits.bytes, bits.tail_bits_size, out),
         Term::ByteList(list) => {
             let bytes = &list.bytes;
@@ -2059,24 +2044,30 @@ fn enc_other_leaf<'t>(
     work: &mut Vec<Work<'t>>,
 ) -> Result<(), EtfError> {
     match term {
-        Term::Binary(bin) => {
-            if let Ok(len) = u32::try_from(bin.bytes.len()) {
-                let [a, b, c, d] = len.to_be_bytes();
-                out.reserve(5 + bin.bytes.len());
-                out.extend_from_slice(&[BINARY_EXT, a, b, c, d]);
-                out.extend_from_slice(&bin.bytes);
-                return Ok(());
-            }
-        }
-        Term::Float(f) if f.value.is_finite() => {
-            let mut bytes = [NEW_FLOAT_EXT; 9];
-            bytes[1..].copy_from_slice(&f.value.to_be_bytes());
-            out.extend_from_slice(&bytes);
-            return Ok(());
-        }
-        _ => {}
+        Term::Binary(bin) => enc_binary(&bin.bytes, out),
+        Term::Float(f) => enc_float(f.value, out),
+        _ => enc_one(term, depth, out, work),
     }
-    enc_one(term, depth, out, work)
+}
+
+fn enc_binary(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), EtfError> {
+    let [a, b, c, d] = len32(bytes.len(), "binary")?;
+    out.reserve(5 + bytes.len());
+    out.extend_from_slice(&[BINARY_EXT, a, b, c, d]);
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
+fn enc_float(value: f64, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    if !value.is_finite() {
+        return Err(encode_error(format!(
+            "float {value} is not finite; OTP has no NaN or infinity"
+        )));
+    }
+    let mut bytes = [NEW_FLOAT_EXT; 9];
+    bytes[1..].copy_from_slice(&value.to_be_bytes());
+    out.extend_from_slice(&bytes);
+    Ok(())
 }
 
 /// Does `enc_one` write this term whole, pushing no work? (Containers written
