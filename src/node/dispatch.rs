@@ -89,7 +89,7 @@ impl Node {
                 if let Some(p) = pid
                     && let Some(e) = super::lock(&self.inner.table).get_mut(&p)
                 {
-                    e.monitors.remove(&reference);
+                    e.remove_monitor(&reference);
                 }
             }
             Control::MonitorPExit {

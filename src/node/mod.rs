@@ -357,10 +357,10 @@ impl Node {
         let entry = t
             .get_mut(pid)
             .ok_or_else(|| NodeError::NoProc(format!("{pid}")))?;
-        if entry.name.is_some() {
+        if entry.name().is_some() {
             return Err(NodeError::NameTaken(name.into()));
         }
-        entry.name = Some(name.to_owned());
+        entry.extra_mut().name = Some(name.to_owned());
         t.names.insert(name.to_owned(), pid.clone());
         Ok(())
     }
@@ -369,8 +369,8 @@ impl Node {
         let mut t = lock(&self.inner.table);
         match t.names.remove(name) {
             Some(pid) => {
-                if let Some(e) = t.get_mut(&pid) {
-                    e.name = None;
+                if let Some(x) = t.get_mut(&pid).and_then(|e| e.extra.as_mut()) {
+                    x.name = None;
                 }
                 true
             }

@@ -7,7 +7,7 @@ use crate::proto::etf::CheckedTerm;
 use crate::terms;
 use eetf::{Pid, Reference, Term};
 use futures_util::FutureExt;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -59,6 +59,12 @@ struct MailboxRx(Arc<Mutex<MailboxState>>);
 
 /// Message slots a waiting mailbox may keep allocated from an earlier burst.
 const IDLE_KEEP: usize = 4096;
+
+/// A mailbox for tests of the process table: the sending end, and the receiving end kept alive.
+#[cfg(test)]
+pub(crate) fn test_mailbox() -> (MailboxTx, impl Sized) {
+    mailbox()
+}
 
 fn mailbox() -> (MailboxTx, MailboxRx) {
     let shared = Arc::new(Mutex::new(MailboxState::default()));
@@ -150,18 +156,8 @@ impl Node {
             serial,
             creation: self.inner.creation,
         };
-        t.procs.insert(
-            (id, serial),
-            ProcEntry {
-                tx,
-                abort: None,
-                name: None,
-                links: HashSet::new(),
-                monitors: HashMap::new(),
-                trap_exit: false,
-                group_leader,
-            },
-        );
+        t.procs
+            .insert((id, serial), ProcEntry::new(tx, group_leader));
         (pid, rx)
     }
 
@@ -270,12 +266,12 @@ impl Node {
     pub fn group_leader_of(&self, pid: &Pid) -> Option<Pid> {
         lock(&self.inner.table)
             .get(pid)
-            .and_then(|e| e.group_leader.clone())
+            .and_then(|e| e.group_leader().cloned())
     }
 
     pub fn set_group_leader(&self, pid: &Pid, gl: Pid) {
         if let Some(e) = lock(&self.inner.table).get_mut(pid) {
-            e.group_leader = Some(gl);
+            e.extra_mut().group_leader = Some(gl);
         }
     }
 

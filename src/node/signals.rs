@@ -41,14 +41,14 @@ impl Node {
         }
         match lock(&self.inner.table).get_mut(a) {
             Some(e) => {
-                e.links.insert(b.clone());
+                e.extra_mut().links.insert(b.clone());
             }
             None => return,
         }
         if self.is_local(b) {
             let linked = match lock(&self.inner.table).get_mut(b) {
                 Some(e) => {
-                    e.links.insert(a.clone());
+                    e.extra_mut().links.insert(a.clone());
                     true
                 }
                 None => false,
@@ -79,7 +79,7 @@ impl Node {
     pub(crate) fn unlink(&self, a: &Pid, b: &Pid) {
         for (x, y) in [(a, b), (b, a)] {
             if let Some(e) = lock(&self.inner.table).get_mut(x) {
-                e.links.remove(y);
+                e.remove_link(y);
             }
         }
         if !self.is_local(b) {
@@ -155,7 +155,7 @@ impl Node {
         let Some(pid) = pid else { return false };
         match lock(&self.inner.table).get_mut(&pid) {
             Some(e) => {
-                e.monitors.insert(
+                e.extra_mut().monitors.insert(
                     reference.clone(),
                     MonitorOnMe {
                         watcher: watcher.clone(),
@@ -186,7 +186,7 @@ impl Node {
         }
         let mut t = lock(&self.inner.table);
         for e in t.procs.values_mut() {
-            if e.monitors.remove(reference).is_some() {
+            if e.remove_monitor(reference) {
                 break;
             }
         }
@@ -235,7 +235,10 @@ impl Node {
         }
         tracing::debug!(%pid, reason = %reason, "process exited");
         let mut local = Vec::new();
-        for other in entry.links {
+        let Some(extra) = entry.extra else {
+            return local;
+        };
+        for other in extra.links {
             if self.is_local(&other) {
                 local.push(ExitSignal {
                     to: other,
@@ -247,7 +250,7 @@ impl Node {
                 self.exit_signal_to(&other, pid, reason.clone(), true);
             }
         }
-        for (reference, m) in entry.monitors {
+        for (reference, m) in extra.monitors {
             if self.is_local(&m.watcher) {
                 let obj = self.down_object(&m.target, self.name());
                 self.deliver(&m.watcher, down_message(&reference, obj, reason.clone()));
@@ -278,7 +281,7 @@ impl Node {
                 let Some(e) = t.get_mut(&sig.to) else {
                     continue;
                 };
-                if sig.link && !e.links.remove(&sig.from) {
+                if sig.link && !e.remove_link(&sig.from) {
                     // Already unlinked: the signal is stale.
                     continue;
                 }
@@ -312,6 +315,9 @@ impl Node {
         {
             let mut t = lock(&self.inner.table);
             for (k, e) in t.procs.iter_mut() {
+                let Some(e) = e.extra.as_deref_mut() else {
+                    continue;
+                };
                 let me = Pid {
                     node: self.inner.atom.clone(),
                     id: k.0,
@@ -403,7 +409,7 @@ impl Node {
     pub(crate) fn remote_link(&self, from: Pid, to: Pid) {
         let alive = match lock(&self.inner.table).get_mut(&to) {
             Some(e) => {
-                e.links.insert(from.clone());
+                e.extra_mut().links.insert(from.clone());
                 true
             }
             None => false,
@@ -426,7 +432,7 @@ impl Node {
     /// Incoming UNLINK / UNLINK_ID from a remote process.
     pub(crate) fn remote_unlink(&self, from: &Pid, to: &Pid) {
         if let Some(e) = lock(&self.inner.table).get_mut(to) {
-            e.links.remove(from);
+            e.remove_link(from);
         }
     }
 

@@ -24,11 +24,60 @@ pub(crate) struct RemoteMonitor {
 pub(crate) struct ProcEntry {
     pub tx: super::process::MailboxTx,
     pub abort: Option<AbortHandle>,
+    pub trap_exit: bool,
+    /// What most processes never have, behind one pointer: the table's slot for
+    /// an idle process stays at a few words (see `ProcEntry`'s size test).
+    pub extra: Option<Box<Extra>>,
+}
+
+/// A process's registered name, links, monitors and group leader.
+#[derive(Default)]
+pub(crate) struct Extra {
     pub name: Option<String>,
     pub links: HashSet<Pid>,
     pub monitors: HashMap<Reference, MonitorOnMe>,
-    pub trap_exit: bool,
     pub group_leader: Option<Pid>,
+}
+
+impl ProcEntry {
+    pub fn new(tx: super::process::MailboxTx, group_leader: Option<Pid>) -> Self {
+        ProcEntry {
+            tx,
+            abort: None,
+            trap_exit: false,
+            extra: group_leader.map(|gl| {
+                Box::new(Extra {
+                    group_leader: Some(gl),
+                    ..Extra::default()
+                })
+            }),
+        }
+    }
+
+    /// The entry's extra part, created empty if it had none.
+    pub fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_default()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.extra.as_ref()?.name.as_deref()
+    }
+
+    pub fn group_leader(&self) -> Option<&Pid> {
+        self.extra.as_ref()?.group_leader.as_ref()
+    }
+
+    /// Removes the link to `other`; false if there was none.
+    pub fn remove_link(&mut self, other: &Pid) -> bool {
+        self.extra.as_mut().is_some_and(|x| x.links.remove(other))
+    }
+
+    /// Removes the monitor `reference` held on this process; false if there was none.
+    pub fn remove_monitor(&mut self, reference: &Reference) -> bool {
+        self.extra
+            .as_mut()
+            .is_some_and(|x| x.monitors.remove(reference).is_some())
+    }
 }
 
 /// Local processes are keyed by (id, serial); the node and creation are ours.
@@ -93,9 +142,41 @@ impl ProcessTable {
     /// Removes a process and its name; returns its entry.
     pub fn remove(&mut self, pid: &Pid) -> Option<ProcEntry> {
         let entry = self.procs.remove(&key(pid))?;
-        if let Some(name) = &entry.name {
+        if let Some(name) = entry.name() {
             self.names.remove(name);
         }
         Some(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 100k idle processes hold 100k table slots: a slot of four words (mailbox,
+    /// abort handle, trap_exit, extra) rather than the ~190 bytes of an inline
+    /// name, link set, monitor map and group leader.
+    #[test]
+    fn an_idle_process_slot_is_four_words() {
+        assert!(
+            std::mem::size_of::<ProcEntry>() <= 4 * std::mem::size_of::<usize>(),
+            "ProcEntry is {} bytes",
+            std::mem::size_of::<ProcEntry>()
+        );
+    }
+
+    #[test]
+    fn names_links_and_monitors_live_in_the_extra_part_made_on_first_use() {
+        let (tx, _rx) = super::super::process::test_mailbox();
+        let mut e = ProcEntry::new(tx, None);
+        assert!(e.extra.is_none());
+        assert!(!e.remove_link(&Pid::new("a@h", 1, 0, 1)));
+        assert!(e.extra.is_none(), "a removal does not make the extra part");
+        e.extra_mut().links.insert(Pid::new("a@h", 1, 0, 1));
+        assert!(e.remove_link(&Pid::new("a@h", 1, 0, 1)));
+        assert_eq!(e.name(), None);
+        let gl = Pid::new("b@h", 2, 0, 1);
+        let e = ProcEntry::new(e.tx, Some(gl.clone()));
+        assert_eq!(e.group_leader(), Some(&gl));
     }
 }
