@@ -22,6 +22,11 @@
 //! (default 3; at least 7 for RTT); `BENCH_RT=current` runs the Rust node on
 //! a single-threaded tokio runtime instead of the multi-threaded one.
 
+// The allocator the `erlnode` binary runs with (see Cargo.toml's `mimalloc` feature).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use eetf::{Pid, Term};
 use erlnode::node::{Node, Process};
 use erlnode::terms;
