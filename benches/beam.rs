@@ -21,6 +21,9 @@
 //! `BENCH_REPS` sets how many interleaved repetitions each median is of
 //! (default 3; at least 7 for RTT); `BENCH_RT=current` runs the Rust node on
 //! a single-threaded tokio runtime instead of the multi-threaded one.
+//!
+//! The node runs on mimalloc, as the `erlnode` binary does (the default
+//! `mimalloc` feature); `--no-default-features` runs it on the system allocator.
 
 // The allocator the `erlnode` binary runs with (see Cargo.toml's `mimalloc` feature).
 #[cfg(feature = "mimalloc")]
