@@ -31,8 +31,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use eetf::{Pid, Term};
-use erlnode::node::{Node, Process};
-use erlnode::terms;
+use erlnode::term;
+use erlnode::{Node, Process};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Stdio;
@@ -201,22 +201,22 @@ impl Payload {
     /// The same term `Bench.payload/1` builds.
     fn term(self) -> Term {
         match self {
-            Payload::Int => terms::int(42),
-            Payload::Tuple5 => terms::tuple(vec![
-                terms::atom("ok"),
-                terms::int(123_456),
+            Payload::Int => term::int(42),
+            Payload::Tuple5 => term::tuple(vec![
+                term::atom("ok"),
+                term::int(123_456),
                 Term::Float(eetf::Float { value: 1234.5678 }),
-                terms::binary(b"hello".to_vec()),
-                terms::atom("world"),
+                term::binary(b"hello".to_vec()),
+                term::atom("world"),
             ]),
             Payload::Map10 => Term::Map(eetf::Map {
                 map: (1..=10)
-                    .map(|i| (terms::atom(&format!("key{i}")), terms::int(i)))
+                    .map(|i| (term::atom(&format!("key{i}")), term::int(i)))
                     .collect(),
             }),
-            Payload::List200 => terms::list((1..=200).map(|i| terms::int(i * 1000)).collect()),
-            Payload::Bin1k => terms::binary(vec![0xAB; 1024]),
-            Payload::Bin64k => terms::binary(vec![0xAB; 65536]),
+            Payload::List200 => term::list((1..=200).map(|i| term::int(i * 1000)).collect()),
+            Payload::Bin1k => term::binary(vec![0xAB; 1024]),
+            Payload::Bin64k => term::binary(vec![0xAB; 65536]),
         }
     }
 
@@ -367,17 +367,17 @@ async fn bench_call(node: &Node, peer: &str, f: &str, args: Vec<Term>) -> Term {
 }
 
 fn int_of(t: &Term, what: &str) -> i64 {
-    terms::as_int(t).unwrap_or_else(|| panic!("{what}: expected an integer, got {t}"))
+    term::as_int(t).unwrap_or_else(|| panic!("{what}: expected an integer, got {t}"))
 }
 
 fn pid_of(t: &Term, what: &str) -> Pid {
-    terms::as_pid(t)
+    term::as_pid(t)
         .cloned()
         .unwrap_or_else(|| panic!("{what}: expected a pid, got {t}"))
 }
 
 fn pair_of(t: &Term, what: &str) -> (i64, i64) {
-    match terms::as_tuple(t) {
+    match term::as_tuple(t) {
         Some([a, b]) => (int_of(a, what), int_of(b, what)),
         _ => panic!("{what}: expected a pair, got {t}"),
     }
@@ -469,42 +469,42 @@ fn tuple_parts(t: Term) -> Option<Vec<Term>> {
 /// Counts `n` messages after `{bench_start, From, N}` and acks to From.
 async fn rust_sink(mut p: Process) -> Term {
     let Ok(start) = p.receive().await else {
-        return terms::atom("normal");
+        return term::atom("normal");
     };
-    let (from, n) = match terms::as_tuple(&start) {
-        Some([tag, from, n, _every]) if terms::is_atom(tag, "bench_start") => {
+    let (from, n) = match term::as_tuple(&start) {
+        Some([tag, from, n, _every]) if term::is_atom(tag, "bench_start") => {
             (pid_of(from, "sink start"), int_of(n, "sink start"))
         }
         _ => panic!("sink: unexpected first message {start}"),
     };
     for _ in 0..n {
         if p.receive().await.is_err() {
-            return terms::atom("normal");
+            return term::atom("normal");
         }
     }
     p.send(
         &from,
-        terms::tuple(vec![terms::atom("bench_ack"), terms::int(n)]),
+        term::tuple(vec![term::atom("bench_ack"), term::int(n)]),
     );
-    terms::atom("normal")
+    term::atom("normal")
 }
 
 /// Answers `{From, M}` with `{pong, M}`.
 async fn rust_echo(mut p: Process) -> Term {
     while let Ok(m) = p.receive().await {
-        if terms::is_atom(&m, "stop") {
+        if term::is_atom(&m, "stop") {
             break;
         }
         if let Some(mut parts) = tuple_parts(m)
             && parts.len() == 2
         {
-            let msg = parts.pop().unwrap_or_else(terms::nil);
+            let msg = parts.pop().unwrap_or_else(term::nil);
             if let Term::Pid(from) = &parts[0] {
-                p.send(from, terms::tuple(vec![terms::atom("pong"), msg]));
+                p.send(from, term::tuple(vec![term::atom("pong"), msg]));
             }
         }
     }
-    terms::atom("normal")
+    term::atom("normal")
 }
 
 /// A gen_server that replies to every call with the request.
@@ -517,7 +517,7 @@ async fn rust_server(mut p: Process) -> Term {
             Ok(a) => a,
             Err(_) => continue,
         };
-        if !terms::is_atom(&label, "$gen_call") {
+        if !term::is_atom(&label, "$gen_call") {
             continue;
         }
         let Some(mut ft) = tuple_parts(from_tag) else {
@@ -526,21 +526,21 @@ async fn rust_server(mut p: Process) -> Term {
         if ft.len() != 2 {
             continue;
         }
-        let tag = ft.pop().unwrap_or_else(terms::nil);
+        let tag = ft.pop().unwrap_or_else(term::nil);
         if let Term::Pid(from) = &ft[0] {
-            p.send(from, terms::tuple(vec![tag, req]));
+            p.send(from, term::tuple(vec![tag, req]));
         }
     }
-    terms::atom("normal")
+    term::atom("normal")
 }
 
 /// As `GenServer.call({name, node}, req)`: monitor, send, wait for the tagged reply, demonitor.
 async fn gen_call(p: &mut Process, node: &str, name: &str, req: Term) -> Term {
     let mref = p.monitor_name(name, node);
-    let tag = terms::reference(&mref);
-    let msg = terms::tuple(vec![
-        terms::atom("$gen_call"),
-        terms::tuple(vec![terms::pid(p.pid()), tag.clone()]),
+    let tag = term::reference(&mref);
+    let msg = term::tuple(vec![
+        term::atom("$gen_call"),
+        term::tuple(vec![term::pid(p.pid()), tag.clone()]),
         req,
     ]);
     p.send_named_remote(node, name, msg)
@@ -548,7 +548,7 @@ async fn gen_call(p: &mut Process, node: &str, name: &str, req: Term) -> Term {
         .expect("send to the server");
     let reply = p
         .receive_match_timeout(
-            |m| matches!(terms::as_tuple(m), Some([t, _]) if *t == tag),
+            |m| matches!(term::as_tuple(m), Some([t, _]) if *t == tag),
             Duration::from_secs(60),
         )
         .await
@@ -556,7 +556,7 @@ async fn gen_call(p: &mut Process, node: &str, name: &str, req: Term) -> Term {
     p.demonitor(&mref);
     tuple_parts(reply)
         .and_then(|mut v| v.pop())
-        .unwrap_or_else(terms::nil)
+        .unwrap_or_else(term::nil)
 }
 
 // ---------------------------------------------------------------------------
@@ -622,7 +622,7 @@ async fn stream_bb(c: &Ctx, p: Payload, n: usize) -> Stream {
         &c.node,
         &c.a,
         "stream",
-        vec![sink, terms::atom(p.key()), terms::int(n as i64)],
+        vec![sink, term::atom(p.key()), term::int(n as i64)],
     )
     .await;
     let cpu = w.stop();
@@ -644,7 +644,7 @@ async fn stream_br(c: &Ctx, p: Payload, n: usize) -> Stream {
         &c.node,
         &c.a,
         "stream",
-        vec![Term::Pid(sink), terms::atom(p.key()), terms::int(n as i64)],
+        vec![Term::Pid(sink), term::atom(p.key()), term::int(n as i64)],
     )
     .await;
     let cpu = w.stop();
@@ -672,11 +672,11 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
         let t0 = Instant::now();
         me.send(
             &sink,
-            terms::tuple(vec![
-                terms::atom("bench_start"),
-                terms::pid(me.pid()),
-                terms::int(n as i64),
-                terms::int(every as i64),
+            term::tuple(vec![
+                term::atom("bench_start"),
+                term::pid(me.pid()),
+                term::int(n as i64),
+                term::int(every as i64),
             ]),
         );
         // Our sends never block (past the node's `max_send_queue` the peer is
@@ -689,9 +689,9 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
                     .receive_timeout(Duration::from_secs(300))
                     .await
                     .expect("progress from the BEAM sink");
-                match terms::as_tuple(&m) {
-                    Some([t, k]) if terms::is_atom(t, "bench_progress") => {
-                        acked = terms::as_int(k).unwrap_or(0) as usize;
+                match term::as_tuple(&m) {
+                    Some([t, k]) if term::is_atom(t, "bench_progress") => {
+                        acked = term::as_int(k).unwrap_or(0) as usize;
                     }
                     _ => panic!("unexpected message {m}"),
                 }
@@ -703,12 +703,12 @@ async fn stream_rb(c: &Ctx, p: Payload, n: usize) -> Stream {
                 .receive_timeout(Duration::from_secs(300))
                 .await
                 .expect("ack from the BEAM sink");
-            if !matches!(terms::as_tuple(&m), Some([t, _]) if terms::is_atom(t, "bench_progress")) {
+            if !matches!(term::as_tuple(&m), Some([t, _]) if term::is_atom(t, "bench_progress")) {
                 break m;
             }
         };
         assert!(
-            matches!(terms::as_tuple(&ack), Some([t, k]) if terms::is_atom(t, "bench_ack") && terms::as_int(k) == Some(n as i64)),
+            matches!(term::as_tuple(&ack), Some([t, k]) if term::is_atom(t, "bench_ack") && term::as_int(k) == Some(n as i64)),
             "unexpected ack {ack}"
         );
         t0.elapsed().as_secs_f64()
@@ -747,8 +747,8 @@ async fn rtt_beam_pings(c: &Ctx, from: &str, echo: Term, p: Payload) -> Rtt {
         "ping",
         vec![
             echo,
-            terms::atom(p.key()),
-            terms::int(c.plan.rtt_iters as i64),
+            term::atom(p.key()),
+            term::int(c.plan.rtt_iters as i64),
         ],
     )
     .await;
@@ -768,24 +768,24 @@ async fn rtt_rust_pings(c: &Ctx, p: Payload) -> Rtt {
             let t0 = Instant::now();
             me.send(
                 &echo,
-                terms::tuple(vec![terms::pid(me.pid()), payload.clone()]),
+                term::tuple(vec![term::pid(me.pid()), payload.clone()]),
             );
             let reply = me
                 .receive_timeout(Duration::from_secs(10))
                 .await
                 .expect("pong");
             let dt = t0.elapsed();
-            match terms::as_tuple(&reply) {
-                Some([t, m]) if terms::is_atom(t, "pong") && *m == payload => {}
+            match term::as_tuple(&reply) {
+                Some([t, m]) if term::is_atom(t, "pong") && *m == payload => {}
                 _ => panic!("unexpected pong {reply}"),
             }
             if i >= (iters / 10).max(1) {
                 times.push(dt.as_nanos() as i64);
             }
         }
-        me.send(&echo, terms::atom("stop"));
+        me.send(&echo, term::atom("stop"));
         let _ = tx.send(times);
-        terms::atom("normal")
+        term::atom("normal")
     });
     let mut times = rx.await.expect("the pinger reports");
     times.sort_unstable();
@@ -794,16 +794,16 @@ async fn rtt_rust_pings(c: &Ctx, p: Payload) -> Rtt {
 }
 
 async fn sync_beam_callers(c: &Ctx, server_node: &str, p: Payload) -> f64 {
-    let server = terms::tuple(vec![terms::atom("bench_srv"), terms::atom(server_node)]);
+    let server = term::tuple(vec![term::atom("bench_srv"), term::atom(server_node)]);
     let r = bench_call(
         &c.node,
         &c.a,
         "callers",
         vec![
             server,
-            terms::atom(p.key()),
-            terms::int(CALLERS as i64),
-            terms::int(c.plan.sync_ms as i64),
+            term::atom(p.key()),
+            term::int(CALLERS as i64),
+            term::int(c.plan.sync_ms as i64),
         ],
     )
     .await;
@@ -828,7 +828,7 @@ async fn sync_rust_callers(c: &Ctx, p: Payload) -> f64 {
                 calls += 1;
             }
             let _ = tx.send(calls);
-            terms::atom("normal")
+            term::atom("normal")
         });
     }
     drop(tx);
@@ -870,7 +870,7 @@ fn memory_child(n: usize, epmd_port: u16) {
         for _ in 0..n {
             node.spawn(|mut p| async move {
                 let _ = p.receive().await;
-                terms::atom("normal")
+                term::atom("normal")
             });
         }
         // Let every task run to its first await.
@@ -1354,11 +1354,11 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
             for _ in 0..reps {
                 let echo_b = bench_call(&node, &b, "new_echo", vec![]).await;
                 bb.push(rtt_beam_pings(&c, &a, echo_b.clone(), p).await);
-                node.send(&pid_of(&echo_b, "echo"), terms::atom("stop"));
+                node.send(&pid_of(&echo_b, "echo"), term::atom("stop"));
                 rb.push(rtt_rust_pings(&c, p).await);
                 let echo_r = node.spawn(rust_echo);
                 br.push(rtt_beam_pings(&c, &a, Term::Pid(echo_r.clone()), p).await);
-                node.send(&echo_r, terms::atom("stop"));
+                node.send(&echo_r, term::atom("stop"));
             }
             let med = |v: &[Rtt]| Rtt {
                 p50_us: median_by(v, |r| r.p50_us).p50_us,

@@ -11,37 +11,37 @@ use erlnode::proto::control::{Control, decode_frame, encode_frame};
 use erlnode::proto::etf;
 use erlnode::proto::flags::DistFlags;
 use erlnode::proto::handshake::{Accepted, Acceptor, HandshakeConfig, Initiator, Status, Step};
-use erlnode::terms;
+use erlnode::term;
 use std::hint::black_box;
 use std::time::Duration;
 
 fn payloads() -> Vec<(&'static str, Term)> {
     vec![
-        ("int", terms::int(42)),
+        ("int", term::int(42)),
         (
             "tuple5",
-            terms::tuple(vec![
-                terms::atom("ok"),
-                terms::int(123_456),
+            term::tuple(vec![
+                term::atom("ok"),
+                term::int(123_456),
                 Term::Float(eetf::Float { value: 1234.5678 }),
-                terms::binary(b"hello".to_vec()),
-                terms::atom("world"),
+                term::binary(b"hello".to_vec()),
+                term::atom("world"),
             ]),
         ),
         (
             "map10",
             Term::Map(eetf::Map {
                 map: (1..=10)
-                    .map(|i| (terms::atom(&format!("key{i}")), terms::int(i)))
+                    .map(|i| (term::atom(&format!("key{i}")), term::int(i)))
                     .collect(),
             }),
         ),
         (
             "list200",
-            terms::list((1..=200).map(|i| terms::int(i * 1000)).collect()),
+            term::list((1..=200).map(|i| term::int(i * 1000)).collect()),
         ),
-        ("bin1k", terms::binary(vec![0xAB; 1024])),
-        ("bin64k", terms::binary(vec![0xAB; 65536])),
+        ("bin1k", term::binary(vec![0xAB; 1024])),
+        ("bin64k", term::binary(vec![0xAB; 65536])),
     ]
 }
 

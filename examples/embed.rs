@@ -1,7 +1,7 @@
 //! The README's library example: a node embedded in a tokio program, with an rpc function and a registered process.
 
-use erlnode::node::Node;
-use erlnode::terms;
+use erlnode::Node;
+use erlnode::term;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,10 +11,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     // A function callable with :rpc.call / :erpc.call / Node.spawn from any node.
     node.register_fn("demo", "add", 2, |_ctx, args| async move {
-        let (a, b) = (terms::as_int(&args[0]), terms::as_int(&args[1]));
+        let (a, b) = (term::as_int(&args[0]), term::as_int(&args[1]));
         match (a, b) {
-            (Some(a), Some(b)) => Ok(terms::int(a + b)),
-            _ => Err(erlnode::node::Exception::badarg()),
+            (Some(a), Some(b)) => Ok(term::int(a + b)),
+            _ => Err(erlnode::Exception::badarg()),
         }
     });
     // A process with a mailbox, registered under a name.
@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         while let Ok(msg) = p.receive().await {
             println!("got {msg}");
         }
-        terms::atom("normal")
+        term::atom("normal")
     });
     node.register("listener", &pid)?;
     tokio::signal::ctrl_c().await?;

@@ -13,8 +13,8 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use erlnode::node::epmd_client::{self, Registration};
-use erlnode::node::epmd_server::{EpmdServer, EpmdServerHandle};
+use erlnode::epmd::{self, Registration};
+use erlnode::epmd::{EpmdServer, EpmdServerHandle};
 use erlnode::proto::epmd::EpmdError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -122,7 +122,7 @@ async fn epmd_cli_names(port: u16) -> String {
 async fn wait_names(port: u16, what: &str, pred: impl Fn(&[(String, u16)]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let names = epmd_client::names(local(port)).await.unwrap();
+        let names = epmd::names(local(port)).await.unwrap();
         if pred(&names) {
             return;
         }
@@ -154,9 +154,7 @@ async fn our_client_against_real_epmd() {
     let epmd = local(port);
 
     let ours = unique("oursa", port);
-    let reg = epmd_client::register(epmd, &ours, 12345, false)
-        .await
-        .unwrap();
+    let reg = epmd::register(epmd, &ours, 12345, false).await.unwrap();
     assert_eq!(reg.name(), ours);
     let creation = reg.creation();
     assert!(creation >= 4, "creation {creation}");
@@ -167,10 +165,10 @@ async fn our_client_against_real_epmd() {
         cli.contains(&format!("name {ours} at port 12345\n")),
         "epmd -names output: {cli:?}"
     );
-    assert!(has(&epmd_client::names(epmd).await.unwrap(), &ours));
+    assert!(has(&epmd::names(epmd).await.unwrap(), &ours));
 
     // The real epmd refuses a second registration of the name.
-    let dup = epmd_client::register(epmd, &ours, 12346, false).await;
+    let dup = epmd::register(epmd, &ours, 12346, false).await;
     match dup {
         Err(e @ EpmdError::NameInUse { .. }) => {
             assert!(e.to_string().contains("in use"), "{e}")
@@ -182,7 +180,7 @@ async fn our_client_against_real_epmd() {
     let erl_name = unique("erla", port);
     let _erl = start_erl(&erl_name, port);
     wait_names(port, "erl to register", |n| has(n, &erl_name)).await;
-    let entry = epmd_client::port_please(epmd, &erl_name)
+    let entry = epmd::port_please(epmd, &erl_name)
         .await
         .unwrap()
         .expect("erl node registered");
@@ -190,28 +188,20 @@ async fn our_client_against_real_epmd() {
     assert_eq!(entry.highest, 6);
     assert_eq!(entry.protocol, 0);
     assert_ne!(entry.port, 0);
-    let listed = epmd_client::names(epmd).await.unwrap();
+    let listed = epmd::names(epmd).await.unwrap();
     assert!(
         listed.contains(&(erl_name.clone(), entry.port)),
         "{listed:?}"
     );
-    assert_eq!(
-        epmd_client::port_please(epmd, "nosuchnode").await.unwrap(),
-        None
-    );
+    assert_eq!(epmd::port_please(epmd, "nosuchnode").await.unwrap(), None);
 
     // Dropping the registration unregisters; registering again bumps the
     // creation by one, as real epmd does.
     drop(reg);
     wait_names(port, "our name to vanish", |n| !has(n, &ours)).await;
-    let reg2 = epmd_client::register(epmd, &ours, 12345, true)
-        .await
-        .unwrap();
+    let reg2 = epmd::register(epmd, &ours, 12345, true).await.unwrap();
     assert_eq!(reg2.creation(), creation + 1);
-    let hidden = epmd_client::port_please(epmd, &ours)
-        .await
-        .unwrap()
-        .unwrap();
+    let hidden = epmd::port_please(epmd, &ours).await.unwrap().unwrap();
     assert!(hidden.is_hidden());
 }
 
@@ -229,9 +219,7 @@ async fn embedded_server_serves_real_erl_and_epmd_cli() {
     wait_names(port, "erl to register", |n| has(n, &erl_name)).await;
 
     let ours = unique("oursb", port);
-    let reg = epmd_client::register(epmd, &ours, 23456, false)
-        .await
-        .unwrap();
+    let reg = epmd::register(epmd, &ours, 23456, false).await.unwrap();
     let c1 = reg.creation();
 
     // The real `epmd -names` client lists both, in epmd's exact format.
@@ -244,7 +232,7 @@ async fn embedded_server_serves_real_erl_and_epmd_cli() {
         cli.contains(&format!("name {ours} at port 23456\n")),
         "{cli:?}"
     );
-    let erl_port = epmd_client::port_please(epmd, &erl_name)
+    let erl_port = epmd::port_please(epmd, &erl_name)
         .await
         .unwrap()
         .expect("erl registered")
@@ -270,7 +258,7 @@ async fn embedded_server_serves_real_erl_and_epmd_cli() {
 
     // Duplicate names are refused, to us and to a real erl.
     assert!(matches!(
-        epmd_client::register(epmd, &erl_name, 1, false).await,
+        epmd::register(epmd, &erl_name, 1, false).await,
         Err(EpmdError::NameInUse { .. })
     ));
     let dup = Command::new("erl")
@@ -293,9 +281,7 @@ async fn embedded_server_serves_real_erl_and_epmd_cli() {
     wait_names(port, "erl's name to vanish", |n| !has(n, &erl_name)).await;
 
     // Re-registration of a known name bumps its creation.
-    let reg = epmd_client::register(epmd, &ours, 23456, false)
-        .await
-        .unwrap();
+    let reg = epmd::register(epmd, &ours, 23456, false).await.unwrap();
     assert_eq!(reg.creation(), c1 + 1);
 }
 
@@ -316,9 +302,7 @@ async fn raw_exchange(port: u16, bytes: &[u8]) -> Vec<u8> {
 async fn garbage_clients_do_not_hurt_the_server() {
     let (server, port) = embedded_server().await;
     let epmd = local(port);
-    let reg = epmd_client::register(epmd, "survivor", 4242, false)
-        .await
-        .unwrap();
+    let reg = epmd::register(epmd, "survivor", 4242, false).await.unwrap();
 
     // Bad length prefixes, unknown tags, malformed bodies, bad UTF-8: each
     // connection is closed without a reply.
@@ -354,7 +338,7 @@ async fn garbage_clients_do_not_hurt_the_server() {
     let mut resp = [0u8; 6];
     chatty.read_exact(&mut resp).await.unwrap();
     assert_eq!(resp[..2], [118, 0]);
-    assert!(has(&epmd_client::names(epmd).await.unwrap(), "chatty"));
+    assert!(has(&epmd::names(epmd).await.unwrap(), "chatty"));
     chatty.write_all(b"boo").await.unwrap();
     let mut rest = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), chatty.read_to_end(&mut rest)).await;
@@ -363,11 +347,11 @@ async fn garbage_clients_do_not_hurt_the_server() {
     // The server still works and still holds our registration.
     assert!(!server.is_finished());
     assert_eq!(
-        epmd_client::names(epmd).await.unwrap(),
+        epmd::names(epmd).await.unwrap(),
         vec![("survivor".to_string(), 4242)]
     );
     assert_eq!(
-        epmd_client::port_please(epmd, "survivor")
+        epmd::port_please(epmd, "survivor")
             .await
             .unwrap()
             .map(|e| e.port),
@@ -379,18 +363,18 @@ async fn garbage_clients_do_not_hurt_the_server() {
 #[tokio::test]
 async fn register_or_serve_starts_and_shares_an_embedded_epmd() {
     let port = free_port();
-    let (first, handle) = epmd_client::register_or_serve(port, "first", 5001, false)
+    let (first, handle) = epmd::register_or_serve(port, "first", 5001, false)
         .await
         .unwrap();
     let handle = handle.expect("nothing listened, so the embedded EPMD must start");
     assert_eq!(handle.local_addr().port(), port);
 
     // A second node on the same port finds the running EPMD.
-    let (second, none) = epmd_client::register_or_serve(port, "second", 5002, true)
+    let (second, none) = epmd::register_or_serve(port, "second", 5002, true)
         .await
         .unwrap();
     assert!(none.is_none());
-    let mut names = epmd_client::names(local(port)).await.unwrap();
+    let mut names = epmd::names(local(port)).await.unwrap();
     names.sort();
     assert_eq!(
         names,
@@ -398,7 +382,7 @@ async fn register_or_serve_starts_and_shares_an_embedded_epmd() {
     );
 
     // The name is taken: a clear error, and no second server.
-    let err = epmd_client::register_or_serve(port, "first", 5003, false)
+    let err = epmd::register_or_serve(port, "first", 5003, false)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("in use"), "{err}");
@@ -411,7 +395,7 @@ async fn register_or_serve_starts_and_shares_an_embedded_epmd() {
         .expect("registration connection closes when the server stops");
     drop(first);
     assert!(matches!(
-        epmd_client::names(local(port)).await,
+        epmd::names(local(port)).await,
         Err(EpmdError::Connect { .. })
     ));
 }
@@ -423,7 +407,7 @@ async fn register_or_serve_uses_a_real_epmd() {
     }
     let port = free_port();
     let _epmd = start_real_epmd(port).await;
-    let (reg, handle) = epmd_client::register_or_serve(port, "viareal", 6001, false)
+    let (reg, handle) = epmd::register_or_serve(port, "viareal", 6001, false)
         .await
         .unwrap();
     assert!(
@@ -444,7 +428,7 @@ async fn concurrent_register_or_serve_starts_exactly_one_server() {
     let tasks: Vec<_> = (0..4)
         .map(|i| {
             tokio::spawn(async move {
-                epmd_client::register_or_serve(port, &format!("racer{i}"), 7000 + i, false)
+                epmd::register_or_serve(port, &format!("racer{i}"), 7000 + i, false)
                     .await
                     .unwrap()
             })
@@ -458,7 +442,7 @@ async fn concurrent_register_or_serve_starts_exactly_one_server() {
         servers.extend(handle);
     }
     assert_eq!(servers.len(), 1, "exactly one embedded EPMD must start");
-    let mut names = epmd_client::names(local(port)).await.unwrap();
+    let mut names = epmd::names(local(port)).await.unwrap();
     names.sort();
     let expected: Vec<_> = (0..4u16).map(|i| (format!("racer{i}"), 7000 + i)).collect();
     assert_eq!(names, expected);

@@ -4,9 +4,9 @@ mod common;
 
 use common::*;
 use eetf::{Pid, Term};
-use erlnode::node::services::global;
-use erlnode::node::{Node, Process};
-use erlnode::terms;
+use erlnode::global;
+use erlnode::term;
+use erlnode::{Node, Process};
 use std::time::Duration;
 
 fn init_tracing() {
@@ -21,12 +21,12 @@ fn idle_process(node: &Node) -> Pid {
     node.spawn(|mut p| async move {
         loop {
             match p.receive().await {
-                Ok(m) if terms::is_atom(&m, "stop") => break,
+                Ok(m) if term::is_atom(&m, "stop") => break,
                 Ok(_) => {}
                 Err(_) => break,
             }
         }
-        terms::atom("normal")
+        term::atom("normal")
     })
 }
 
@@ -41,12 +41,12 @@ fn inbox(node: &Node) -> Process {
 async fn expect(p: &mut Process, tag: &str) -> Term {
     let m = p
         .receive_match_timeout(
-            |m| matches!(terms::as_tuple(m), Some([t, _]) if terms::is_atom(t, tag)),
+            |m| matches!(term::as_tuple(m), Some([t, _]) if term::is_atom(t, tag)),
             Duration::from_secs(30),
         )
         .await
         .unwrap_or_else(|e| panic!("no {tag} message: {e}"));
-    terms::as_tuple(&m).unwrap()[1].clone()
+    term::as_tuple(&m).unwrap()[1].clone()
 }
 
 /// Sends `msg` to the process registered as `ctl` on `to`.
@@ -173,7 +173,7 @@ async fn sync_with_two_beam_nodes_and_us() {
         .await
         .unwrap()
         .unwrap();
-    to_ctl(&node, &sname(&a_alive), terms::atom("done")).await;
+    to_ctl(&node, &sname(&a_alive), term::atom("done")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     assert!(exb.finish(30).await);
     node.shutdown().await;
@@ -216,15 +216,15 @@ async fn rust_pid_registered_from_elixir_and_dies_with_its_process() {
     );
     assert_eq!(
         global::registered_names(&node),
-        vec![terms::atom("rust_proc")]
+        vec![term::atom("rust_proc")]
     );
     // The process ends: every node drops the name.
-    node.send(&worker, terms::atom("stop"));
+    node.send(&worker, term::atom("stop"));
     until("the name is gone here", || {
         global::whereis_name(&node, "rust_proc").is_none()
     })
     .await;
-    to_ctl(&node, &sname_of(&ex, &node), terms::atom("stopped")).await;
+    to_ctl(&node, &sname_of(&ex, &node), term::atom("stopped")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     assert!(ex.output().contains("gone=true"), "{}", ex.output());
     node.shutdown().await;
@@ -263,7 +263,7 @@ async fn registered_from_rust_seen_by_elixir_and_unregistered() {
     );
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
     let epid = expect(&mut inbox, "elixir_pid").await;
-    let epid = terms::as_pid(&epid).unwrap().clone();
+    let epid = term::as_pid(&epid).unwrap().clone();
     tokio::time::timeout(Duration::from_secs(10), global::sync(&node))
         .await
         .unwrap()
@@ -291,7 +291,7 @@ async fn registered_from_rust_seen_by_elixir_and_unregistered() {
     to_ctl(
         &node,
         &epid.node.name,
-        terms::tuple(vec![terms::atom("go"), terms::pid(&wpid)]),
+        term::tuple(vec![term::atom("go"), term::pid(&wpid)]),
     )
     .await;
     ex.wait_for("beam=", 30).await;
@@ -304,13 +304,13 @@ async fn registered_from_rust_seen_by_elixir_and_unregistered() {
         .receive_timeout(Duration::from_secs(10))
         .await
         .unwrap();
-    assert!(matches!(terms::as_tuple(&hello), Some([t, _]) if terms::is_atom(t, "hello")));
+    assert!(matches!(term::as_tuple(&hello), Some([t, _]) if term::is_atom(t, "hello")));
     global::unregister_name(&node, "from_rust").await.unwrap();
     global::unregister_name(&node, "beam_by_rust")
         .await
         .unwrap();
     assert_eq!(global::whereis_name(&node, "from_rust"), None);
-    to_ctl(&node, &epid.node.name, terms::atom("unregistered")).await;
+    to_ctl(&node, &epid.node.name, term::atom("unregistered")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     let out = ex.output();
     assert!(
@@ -430,7 +430,7 @@ async fn clash_resolved_there_kills_the_rust_pid() {
     until("our process is killed", || !node.is_alive(&worker)).await;
     let w = global::whereis_name(&node, "clash").expect("a winner");
     assert_eq!(w.node.name, sname(&alive));
-    to_ctl(&node, &sname(&alive), terms::atom("done")).await;
+    to_ctl(&node, &sname(&alive), term::atom("done")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     node.shutdown().await;
 }
@@ -481,7 +481,7 @@ async fn clash_between_beam_nodes_reaches_us() {
     ex.wait_for("a view=", 30).await;
     let w = global::whereis_name(&node, "clash").expect("known here");
     assert_eq!(w.node.name, b);
-    to_ctl(&node, &sname(&a_alive), terms::atom("done")).await;
+    to_ctl(&node, &sname(&a_alive), term::atom("done")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     assert!(exb.finish(30).await, "{}", exb.output());
     let (out_a, out_b) = (ex.output(), exb.output());
@@ -625,14 +625,14 @@ async fn we_dial_and_names_flow_both_ways() {
         .unwrap();
     let p = global::whereis_name(&node, "ex_name").expect("their name here");
     assert_eq!(p.node.name, peer);
-    to_ctl(&node, &peer, terms::atom("go")).await;
+    to_ctl(&node, &peer, term::atom("go")).await;
     ex.wait_for("early_node=", 30).await;
     assert!(
         ex.output().contains(&format!("early_node={}", node.name())),
         "{}",
         ex.output()
     );
-    to_ctl(&node, &peer, terms::atom("done")).await;
+    to_ctl(&node, &peer, term::atom("done")).await;
     assert!(ex.finish(30).await, "{}", ex.output());
     node.shutdown().await;
 }

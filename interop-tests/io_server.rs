@@ -27,7 +27,7 @@ async fn every_request_kind_from_real_iex() {
     let epmd = free_port();
     let node = lib_node(&unique("rust"), epmd).await;
     let buf = Buffer::default();
-    let io = erlnode::node::services::io_server::start_server(&node, Box::new(buf.clone()), false);
+    let io = erlnode::io::start_server(&node, Box::new(buf.clone()), false);
     node.register("test_io", &io).unwrap();
     let me = node.name().to_owned();
     let script = format!(
@@ -104,11 +104,11 @@ async fn input_geometry_formatting_and_errors_from_real_iex() {
     if !have_elixir("input_geometry_formatting_and_errors_from_real_iex") {
         return;
     }
-    use erlnode::node::services::io_server::{IoServerConfig, start_server_with};
+    use erlnode::io::{IoServerConfig, start_server_with};
     let epmd = free_port();
     let node = lib_node(&unique("rust"), epmd).await;
     node.register_fn("test_mod", "chars", 0, |_, _| async move {
-        Ok(erlnode::terms::binary(&b"from a rust fn\n"[..]))
+        Ok(erlnode::term::binary(&b"from a rust fn\n"[..]))
     });
     let buf = Buffer::default();
     let input = "first line\r\nπ-chars and more\nbinary line\nuntil line\nlast, no newline";

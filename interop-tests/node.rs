@@ -12,7 +12,7 @@ async fn connect_list_and_ping(hidden: bool) -> Option<(String, String)> {
         return None;
     }
     let epmd = free_port();
-    let node = erlnode::node::Node::builder(sname(&unique("rust")))
+    let node = erlnode::Node::builder(sname(&unique("rust")))
         .cookie(COOKIE)
         .hidden(hidden)
         .epmd_port(epmd)
@@ -88,7 +88,7 @@ async fn long_names_with_ip_addresses() {
         return;
     }
     let epmd = free_port();
-    let node = erlnode::node::Node::builder(format!("{}@127.0.0.1", unique("rust")))
+    let node = erlnode::Node::builder(format!("{}@127.0.0.1", unique("rust")))
         .cookie(COOKIE)
         .epmd_port(epmd)
         .start()
@@ -281,7 +281,7 @@ async fn ticks_keep_an_idle_connection_up_and_a_frozen_peer_is_dropped() {
 
 /// A connection to `node` that has completed a real handshake with our own
 /// initiator, from a made-up node, ready for hostile frames.
-async fn evil_peer(node: &erlnode::node::Node) -> tokio::net::TcpStream {
+async fn evil_peer(node: &erlnode::Node) -> tokio::net::TcpStream {
     use erlnode::proto::flags::DistFlags;
     use erlnode::proto::framing::check_packet2;
     use erlnode::proto::handshake::{HandshakeConfig, Initiator, Step};
@@ -316,7 +316,7 @@ async fn evil_peer(node: &erlnode::node::Node) -> tokio::net::TcpStream {
 }
 
 /// A real Elixir node, started afresh, pings `node` and gets `pong`.
-async fn a_real_node_pings(node: &erlnode::node::Node, epmd: u16) {
+async fn a_real_node_pings(node: &erlnode::Node, epmd: u16) {
     let me = node.name().to_owned();
     let script = format!(r#"IO.puts("ping=#{{Node.ping(:"{me}")}}")"#);
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
@@ -393,7 +393,7 @@ async fn a_garbage_speaking_peer_is_dropped_and_the_node_goes_on() {
     s.write_all(&frame).await.unwrap();
     assert_eq!(
         sink.receive_timeout(Duration::from_secs(2)).await,
-        Err(erlnode::node::ReceiveError::Timeout)
+        Err(erlnode::ReceiveError::Timeout)
     );
     assert!(
         closed_within_10s(&mut s).await,
@@ -416,9 +416,9 @@ async fn a_peer_that_never_reads_is_dropped_at_the_send_queue_limit() {
     if !have_elixir("a_peer_that_never_reads_is_dropped_at_the_send_queue_limit") {
         return;
     }
-    use erlnode::node::NodeEvent;
+    use erlnode::NodeEvent;
     let epmd = free_port();
-    let node = erlnode::node::Node::builder(sname(&unique("rust")))
+    let node = erlnode::Node::builder(sname(&unique("rust")))
         .cookie(COOKIE)
         .epmd_port(epmd)
         .max_send_queue(1024 * 1024)
@@ -469,7 +469,7 @@ async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
     }
     use tokio::io::AsyncReadExt;
     let epmd = free_port();
-    let node = erlnode::node::Node::builder(sname(&unique("rust")))
+    let node = erlnode::Node::builder(sname(&unique("rust")))
         .cookie(COOKIE)
         .epmd_port(epmd)
         .handshake_timeout(Duration::from_secs(1))

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use erlnode::node::{CallError, Class, Exception, Node};
-use erlnode::terms;
+use erlnode::term;
+use erlnode::{CallError, Class, Exception, Node};
 use std::time::Duration;
 
 /// A Rust process registered as `name` that exits with `{shutdown, bye}` when it gets `stop`.
@@ -12,11 +12,11 @@ fn stoppable(node: &Node, name: &str) -> eetf::Pid {
     let pid = node.spawn(|mut p| async move {
         loop {
             match p.receive().await {
-                Ok(m) if terms::is_atom(&m, "stop") => {
-                    return terms::tuple(vec![terms::atom("shutdown"), terms::atom("bye")]);
+                Ok(m) if term::is_atom(&m, "stop") => {
+                    return term::tuple(vec![term::atom("shutdown"), term::atom("bye")]);
                 }
                 Ok(_) => continue,
-                Err(_) => return terms::atom("normal"),
+                Err(_) => return term::atom("normal"),
             }
         }
     });
@@ -31,7 +31,7 @@ async fn rich_terms_round_trip_through_echo() {
     }
     let epmd = free_port();
     let node = lib_node(&unique("rust"), epmd).await;
-    erlnode::node::demo::start(&node);
+    start_echo(&node);
     let me = node.name().to_owned();
     let script = format!(
         r#"
@@ -165,18 +165,18 @@ async fn rust_monitors_and_links_beam_processes_and_sees_noconnection() {
     p.trap_exit(true);
     // Monitor by name; DOWN names the process as {Name, Node}.
     let r1 = p.monitor_name("t1", &peer_node);
-    p.send_named_remote(&peer_node, "t1", terms::atom("go"))
+    p.send_named_remote(&peer_node, "t1", term::atom("go"))
         .await
         .unwrap();
     let down = p.receive_timeout(Duration::from_secs(10)).await.unwrap();
     assert_eq!(
         down,
-        terms::tuple(vec![
-            terms::atom("DOWN"),
-            terms::reference(&r1),
-            terms::atom("process"),
-            terms::tuple(vec![terms::atom("t1"), terms::atom(&peer_node)]),
-            terms::atom("gone"),
+        term::tuple(vec![
+            term::atom("DOWN"),
+            term::reference(&r1),
+            term::atom("process"),
+            term::tuple(vec![term::atom("t1"), term::atom(&peer_node)]),
+            term::atom("gone"),
         ])
     );
     // Link by pid (from rpc); the exit arrives as {'EXIT', Pid, Reason}.
@@ -185,22 +185,22 @@ async fn rust_monitors_and_links_beam_processes_and_sees_noconnection() {
             &peer_node,
             "erlang",
             "whereis",
-            vec![terms::atom("t2")],
+            vec![term::atom("t2")],
             Duration::from_secs(10),
         )
         .await
         .unwrap();
-    let t2 = terms::as_pid(&t2).unwrap().clone();
+    let t2 = term::as_pid(&t2).unwrap().clone();
     p.link(&t2);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    p.send(&t2, terms::atom("go"));
+    p.send(&t2, term::atom("go"));
     let exit = p.receive_timeout(Duration::from_secs(10)).await.unwrap();
     assert_eq!(
         exit,
-        terms::tuple(vec![
-            terms::atom("EXIT"),
-            terms::pid(&t2),
-            terms::tuple(vec![terms::atom("bad"), terms::int(1)]),
+        term::tuple(vec![
+            term::atom("EXIT"),
+            term::pid(&t2),
+            term::tuple(vec![term::atom("bad"), term::int(1)]),
         ])
     );
     // Monitor noproc on a name nobody has.
@@ -213,12 +213,12 @@ async fn rust_monitors_and_links_beam_processes_and_sees_noconnection() {
             &peer_node,
             "erlang",
             "whereis",
-            vec![terms::atom("t3")],
+            vec![term::atom("t3")],
             Duration::from_secs(10),
         )
         .await
         .unwrap();
-    let t3 = terms::as_pid(&t3).unwrap().clone();
+    let t3 = term::as_pid(&t3).unwrap().clone();
     let r3 = p.monitor(&t3);
     p.link(&t3);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -228,20 +228,20 @@ async fn rust_monitors_and_links_beam_processes_and_sees_noconnection() {
         got.push(p.receive_timeout(Duration::from_secs(20)).await.unwrap());
     }
     assert!(
-        got.contains(&terms::tuple(vec![
-            terms::atom("DOWN"),
-            terms::reference(&r3),
-            terms::atom("process"),
-            terms::pid(&t3),
-            terms::atom("noconnection"),
+        got.contains(&term::tuple(vec![
+            term::atom("DOWN"),
+            term::reference(&r3),
+            term::atom("process"),
+            term::pid(&t3),
+            term::atom("noconnection"),
         ])),
         "{got:?}"
     );
     assert!(
-        got.contains(&terms::tuple(vec![
-            terms::atom("EXIT"),
-            terms::pid(&t3),
-            terms::atom("noconnection"),
+        got.contains(&term::tuple(vec![
+            term::atom("EXIT"),
+            term::pid(&t3),
+            term::atom("noconnection"),
         ])),
         "{got:?}"
     );
@@ -290,17 +290,17 @@ async fn rpc_and_erpc_into_rust_functions() {
     let epmd = free_port();
     let node = lib_node(&unique("rust"), epmd).await;
     node.register_fn("demo", "add", 2, |_ctx, a| async move {
-        match (terms::as_int(&a[0]), terms::as_int(&a[1])) {
-            (Some(x), Some(y)) => Ok(terms::int(x + y)),
+        match (term::as_int(&a[0]), term::as_int(&a[1])) {
+            (Some(x), Some(y)) => Ok(term::int(x + y)),
             _ => Err(Exception::badarg()),
         }
     });
     node.register_fn("demo", "fail", 0, |_ctx, _| async move {
-        Err(Exception::error(terms::atom("boom")))
+        Err(Exception::error(term::atom("boom")))
     });
     node.register_fn("demo", "slow", 0, |_ctx, _| async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        Ok(terms::atom("slept"))
+        Ok(term::atom("slept"))
     });
     let me = node.name().to_owned();
     let script = format!(
@@ -418,19 +418,19 @@ async fn rust_calls_into_beam() {
         .call(&peer_node, "erlang", "node", vec![], t)
         .await
         .unwrap();
-    assert_eq!(v, terms::atom(&peer_node));
-    let list = terms::list((1..=100).map(terms::int).collect());
+    assert_eq!(v, term::atom(&peer_node));
+    let list = term::list((1..=100).map(term::int).collect());
     let v = node
         .call(&peer_node, "Elixir.Enum", "sum", vec![list], t)
         .await
         .unwrap();
-    assert_eq!(v, terms::int(5050));
+    assert_eq!(v, term::int(5050));
     let err = node
-        .call(&peer_node, "erlang", "error", vec![terms::atom("boom")], t)
+        .call(&peer_node, "erlang", "error", vec![term::atom("boom")], t)
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CallError::Exception { class: Class::Error, reason, .. } if *reason == terms::atom("boom")),
+        matches!(&err, CallError::Exception { class: Class::Error, reason, .. } if *reason == term::atom("boom")),
         "{err:?}"
     );
     let err = node
@@ -438,7 +438,7 @@ async fn rust_calls_into_beam() {
             &peer_node,
             "Elixir.String",
             "to_integer",
-            vec![terms::binary("x")],
+            vec![term::binary("x")],
             t,
         )
         .await
@@ -463,7 +463,7 @@ async fn rust_calls_into_beam() {
             &peer_node,
             "timer",
             "sleep",
-            vec![terms::int(5000)],
+            vec![term::int(5000)],
             Duration::from_millis(300),
         )
         .await
@@ -492,20 +492,20 @@ async fn hundred_thousand_messages_each_way_in_order() {
         let mut bad = 0i64;
         loop {
             let Ok(m) = p.receive().await else {
-                return terms::atom("normal");
+                return term::atom("normal");
             };
-            match terms::as_tuple(&m) {
-                Some([tag, i]) if terms::is_atom(tag, "seq") => {
-                    if terms::as_int(i) != Some(next) {
+            match term::as_tuple(&m) {
+                Some([tag, i]) if term::is_atom(tag, "seq") => {
+                    if term::as_int(i) != Some(next) {
                         bad += 1;
                     }
                     next += 1;
                 }
-                Some([tag, from]) if terms::is_atom(tag, "done") => {
-                    let from = terms::as_pid(from).unwrap().clone();
+                Some([tag, from]) if term::is_atom(tag, "done") => {
+                    let from = term::as_pid(from).unwrap().clone();
                     p.send(
                         &from,
-                        terms::tuple(vec![terms::int(next - 1), terms::int(bad)]),
+                        term::tuple(vec![term::int(next - 1), term::int(bad)]),
                     );
                 }
                 _ => {}
@@ -540,7 +540,7 @@ async fn hundred_thousand_messages_each_way_in_order() {
         p.send_named_remote(
             &sname(&peer),
             "sink",
-            terms::tuple(vec![terms::atom("seq"), terms::int(i)]),
+            term::tuple(vec![term::atom("seq"), term::int(i)]),
         )
         .await
         .unwrap();
@@ -588,25 +588,22 @@ async fn send_ref_keeps_the_term_and_delivers_it() {
     );
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
     let hello = p.receive_timeout(Duration::from_secs(60)).await.unwrap();
-    let Some([_, eetf::Term::Pid(beam)]) = terms::as_tuple(&hello) else {
+    let Some([_, eetf::Term::Pid(beam)]) = term::as_tuple(&hello) else {
         panic!("unexpected {hello}");
     };
     let msg = eetf::Term::Map(eetf::Map {
         map: [
             (
-                terms::atom("list"),
-                terms::list((1..=200).map(terms::int).collect()),
+                term::atom("list"),
+                term::list((1..=200).map(term::int).collect()),
             ),
+            (term::atom("bin"), term::binary("héllo".as_bytes().to_vec())),
             (
-                terms::atom("bin"),
-                terms::binary("héllo".as_bytes().to_vec()),
-            ),
-            (
-                terms::atom("t"),
-                terms::tuple(vec![
-                    terms::atom("ok"),
+                term::atom("t"),
+                term::tuple(vec![
+                    term::atom("ok"),
                     eetf::Term::Float(eetf::Float { value: 1.5 }),
-                    terms::int(-7),
+                    term::int(-7),
                 ]),
             ),
         ]

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use erlnode::node::Exception;
-use erlnode::terms;
+use erlnode::Exception;
+use erlnode::term;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn node_spawn_of_mfas_with_output_in_the_callers_group_leader() {
@@ -78,5 +78,5 @@ async fn node_spawn_of_mfas_with_output_in_the_callers_group_leader() {
         "{out}"
     );
     node.shutdown().await;
-    let _ = terms::nil();
+    let _ = term::nil();
 }

@@ -176,11 +176,27 @@ pub fn erlnode(args: &[&str], epmd_port: u16) -> Proc {
 }
 
 /// A library node on a private EPMD port (it starts the embedded EPMD there).
-pub async fn lib_node(alive: &str, epmd_port: u16) -> erlnode::node::Node {
-    erlnode::node::Node::builder(sname(alive))
+pub async fn lib_node(alive: &str, epmd_port: u16) -> erlnode::Node {
+    erlnode::Node::builder(sname(alive))
         .cookie(COOKIE)
         .epmd_port(epmd_port)
         .start()
         .await
         .expect("node starts")
+}
+
+/// Registers `echo` on `node`: for `{pid, term}` it sends `term` back to `pid`
+/// (the same service the `erlnode` binary runs).
+pub fn start_echo(node: &erlnode::Node) {
+    let echo = node.spawn(|mut p| async move {
+        while let Ok(msg) = p.receive().await {
+            if let Some([from, term]) = erlnode::term::as_tuple(&msg)
+                && let Some(pid) = erlnode::term::as_pid(from)
+            {
+                p.send(pid, term.clone());
+            }
+        }
+        erlnode::term::atom("normal")
+    });
+    node.register("echo", &echo).expect("echo registers");
 }

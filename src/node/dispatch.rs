@@ -3,7 +3,7 @@
 use super::process::{Msg, Origin};
 use super::{Node, peers};
 use crate::proto::control::{CheckedMessage, Control, Payload};
-use crate::terms;
+use crate::term;
 use std::sync::Arc;
 
 /// A payload for a mailbox: a checked one stays unbuilt, for the receiver to build.
@@ -106,10 +106,10 @@ impl Node {
                 arity,
                 options,
             } => {
-                let args = payload.unwrap_or_else(terms::nil);
+                let args = payload.unwrap_or_else(term::nil);
                 self.spawn_request(
                     peer,
-                    super::services::spawn::SpawnRequest {
+                    crate::otp::spawn::SpawnRequest {
                         req_id,
                         from,
                         group_leader,
@@ -129,10 +129,10 @@ impl Node {
             } => {
                 self.deliver(
                     &to,
-                    terms::tuple(vec![
-                        terms::atom("spawn_reply"),
-                        terms::reference(&req_id),
-                        terms::int(i64::from(flags)),
+                    term::tuple(vec![
+                        term::atom("spawn_reply"),
+                        term::reference(&req_id),
+                        term::int(i64::from(flags)),
                         result,
                     ]),
                 );

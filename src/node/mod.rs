@@ -1,29 +1,27 @@
 //! The tokio runtime of a node: configuration, start-up, and the handle that embeds a node in a program.
 
 mod connection;
-pub mod cookie;
-pub mod demo;
+pub(crate) mod cookie;
 mod dispatch;
-pub mod epmd_client;
-pub mod epmd_server;
-pub mod names;
+pub(crate) mod epmd_client;
+pub(crate) mod epmd_server;
+pub(crate) mod names;
 mod outqueue;
-mod peers;
+pub(crate) mod peers;
 mod process;
 mod rpc_client;
-pub mod services;
 mod signals;
 mod stats;
 mod table;
 
-pub use cookie::Cookie;
+pub use crate::otp::rpc::CallContext;
+pub use cookie::{Cookie, CookieError};
 pub use process::{Process, ReceiveError};
 pub use rpc_client::CallError;
-pub use services::rpc::{CallContext, Class, Exception};
 pub use stats::IoStats;
 
 use crate::proto::flags::DistFlags;
-use crate::terms;
+use crate::term;
 use eetf::{Atom, Pid, Reference, Term};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -184,7 +182,7 @@ impl NodeBuilder {
         let node = Node { inner };
         let accept = tokio::spawn(connection::accept_loop(node.clone(), listener));
         node.keep_task(accept.abort_handle());
-        services::start(&node);
+        crate::otp::start(&node);
         tracing::info!(node = %node.name(), port, hidden = node.inner.hidden, "node started");
         Ok(node)
     }
@@ -206,7 +204,7 @@ pub(crate) struct Inner {
     events: broadcast::Sender<NodeEvent>,
     next_ref: AtomicU32,
     pub(crate) io: stats::IoCounters,
-    pub(crate) functions: services::rpc::Registry,
+    pub(crate) functions: crate::otp::rpc::Registry,
     background: Mutex<Vec<tokio::task::AbortHandle>>,
     epmd: Mutex<
         Option<(
@@ -299,10 +297,10 @@ impl Node {
             }
             let mut me = self.process();
             let tag = self.make_ref();
-            let call = terms::tuple(vec![
-                terms::atom("$gen_call"),
-                terms::tuple(vec![terms::pid(me.pid()), terms::reference(&tag)]),
-                terms::tuple(vec![terms::atom("is_auth"), terms::atom(self.name())]),
+            let call = term::tuple(vec![
+                term::atom("$gen_call"),
+                term::tuple(vec![term::pid(me.pid()), term::reference(&tag)]),
+                term::tuple(vec![term::atom("is_auth"), term::atom(self.name())]),
             ]);
             if me
                 .send_named_remote(node, "net_kernel", call)
@@ -311,12 +309,12 @@ impl Node {
             {
                 return false;
             }
-            let tag_term = terms::reference(&tag);
+            let tag_term = term::reference(&tag);
             matches!(
-                me.receive_match(|m| terms::as_tuple(m)
+                me.receive_match(|m| term::as_tuple(m)
                     .is_some_and(|t| t.len() == 2 && t[0] == tag_term))
                     .await,
-                Ok(reply) if terms::as_tuple(&reply).is_some_and(|t| terms::is_atom(&t[1], "yes"))
+                Ok(reply) if term::as_tuple(&reply).is_some_and(|t| term::is_atom(&t[1], "yes"))
             )
         };
         tokio::time::timeout(timeout, work).await.unwrap_or(false)

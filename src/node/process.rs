@@ -4,7 +4,7 @@ use super::table::{ProcEntry, key};
 use super::{Node, NodeError, lock, peers};
 use crate::proto::control::{Control, PidOrName};
 use crate::proto::etf::CheckedTerm;
-use crate::terms;
+use crate::term;
 use eetf::{Pid, Reference, Term};
 use futures_util::FutureExt;
 use std::collections::VecDeque;
@@ -235,7 +235,7 @@ impl Node {
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "panic".into());
                     tracing::error!(pid = %me, "process panicked: {msg}");
-                    terms::tuple(vec![terms::atom("panic"), terms::binary(msg)])
+                    term::tuple(vec![term::atom("panic"), term::binary(msg)])
                 }
             };
             node.process_exited(&me, reason);
@@ -455,7 +455,7 @@ impl Process {
 impl Drop for Process {
     fn drop(&mut self) {
         if !self.finished {
-            self.node.process_exited(&self.pid, terms::atom("normal"));
+            self.node.process_exited(&self.pid, term::atom("normal"));
         }
     }
 }
@@ -485,22 +485,19 @@ mod tests {
     #[tokio::test]
     async fn mailbox_hands_over_in_order_wakes_the_receiver_and_closes_on_drop() {
         let (tx, rx) = mailbox();
-        send(&tx, terms::int(1)).unwrap();
-        send(&tx, terms::int(2)).unwrap();
-        assert_eq!(
-            take_all(&rx).await,
-            Some(vec![terms::int(1), terms::int(2)])
-        );
+        send(&tx, term::int(1)).unwrap();
+        send(&tx, term::int(2)).unwrap();
+        assert_eq!(take_all(&rx).await, Some(vec![term::int(1), term::int(2)]));
         // A receiver waiting on an empty mailbox is woken by a send from another task.
         let waiter = tokio::spawn(async move { (take_all(&rx).await, rx) });
         tokio::task::yield_now().await;
-        send(&tx, terms::int(3)).unwrap();
+        send(&tx, term::int(3)).unwrap();
         let (got, rx) = waiter.await.unwrap();
-        assert_eq!(got, Some(vec![terms::int(3)]));
+        assert_eq!(got, Some(vec![term::int(3)]));
         // Dropping the table's end closes it: what was queued is still taken, then nothing.
-        send(&tx, terms::int(4)).unwrap();
+        send(&tx, term::int(4)).unwrap();
         drop(tx);
-        assert_eq!(take_all(&rx).await, Some(vec![terms::int(4)]));
+        assert_eq!(take_all(&rx).await, Some(vec![term::int(4)]));
         assert_eq!(take_all(&rx).await, None);
     }
 
@@ -508,6 +505,6 @@ mod tests {
     async fn a_send_after_close_gives_the_message_back() {
         let (tx, rx) = mailbox();
         lock(&rx.0).closed = true;
-        assert_eq!(send(&tx, terms::atom("late")), Err(terms::atom("late")));
+        assert_eq!(send(&tx, term::atom("late")), Err(term::atom("late")));
     }
 }

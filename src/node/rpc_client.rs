@@ -1,9 +1,9 @@
 //! Calls out of this node into other nodes: erpc (spawn_request of erpc:execute_call/4 with a monitor), with rex as the fallback.
 
-use super::services::rpc::Class;
 use super::{Node, Process, peers};
+use crate::otp::rpc::Class;
 use crate::proto::control::Control;
-use crate::terms;
+use crate::term;
 use eetf::{Atom, Term};
 use std::time::Duration;
 use thiserror::Error;
@@ -13,10 +13,10 @@ use tokio::time::Instant;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CallError {
     /// `{badrpc, Reason}` from the rex form.
-    #[error("badrpc: {}", crate::inspect::inspect(.0))]
+    #[error("badrpc: {}", crate::term::print::inspect(.0))]
     BadRpc(Term),
     /// The called function raised.
-    #[error("exception {}: {}", class.as_str(), crate::inspect::inspect(reason))]
+    #[error("exception {}: {}", class.as_str(), crate::term::print::inspect(reason))]
     Exception {
         class: Class,
         reason: Term,
@@ -67,7 +67,7 @@ impl Node {
         deadline: Instant,
     ) -> Result<Result<Term, CallError>, Fallback> {
         let req_id = self.make_ref();
-        let erpc_ref = terms::reference(&self.make_ref());
+        let erpc_ref = term::reference(&self.make_ref());
         // The spawned process is monitored with the request id as reference.
         self.expect_remote_down(me.pid(), &req_id, node);
         let ctl = Control::SpawnRequest {
@@ -77,16 +77,16 @@ impl Node {
             module: Atom::from("erpc"),
             function: Atom::from("execute_call"),
             arity: 4,
-            options: terms::list(vec![terms::atom("monitor")]),
+            options: term::list(vec![term::atom("monitor")]),
         };
-        let call_args = terms::list(vec![
+        let call_args = term::list(vec![
             erpc_ref.clone(),
-            terms::atom(module),
-            terms::atom(function),
-            terms::list(args),
+            term::atom(module),
+            term::atom(function),
+            term::list(args),
         ]);
         peers::send_control(self, node, &ctl, Some(&call_args), true);
-        let req_t = terms::reference(&req_id);
+        let req_t = term::reference(&req_id);
         let mut spawned = None;
         loop {
             let msg = match me
@@ -97,16 +97,16 @@ impl Node {
                 Err(_) => {
                     self.forget_remote_down(&req_id);
                     if let Some(pid) = &spawned {
-                        self.exit_signal_to(pid, me.pid(), terms::atom("kill"), false);
+                        self.exit_signal_to(pid, me.pid(), term::atom("kill"), false);
                     }
                     return Ok(Err(CallError::Timeout));
                 }
             };
-            let Some(t) = terms::as_tuple(&msg) else {
+            let Some(t) = term::as_tuple(&msg) else {
                 continue;
             };
             match t {
-                [tag, r, _flags, result] if terms::is_atom(tag, "spawn_reply") && *r == req_t => {
+                [tag, r, _flags, result] if term::is_atom(tag, "spawn_reply") && *r == req_t => {
                     match result {
                         Term::Pid(p) => spawned = Some(p.clone()),
                         // The peer cannot spawn erpc:execute_call: use rex.
@@ -116,16 +116,16 @@ impl Node {
                         }
                     }
                 }
-                [tag, r, _, _, reason] if terms::is_atom(tag, "DOWN") && *r == req_t => {
+                [tag, r, _, _, reason] if term::is_atom(tag, "DOWN") && *r == req_t => {
                     return Ok(erpc_result(&erpc_ref, reason));
                 }
                 // Output of the called function (we are its group leader): print it.
-                [tag, from, reply_as, req] if terms::is_atom(tag, "io_request") => {
-                    if let Some(from) = terms::as_pid(from) {
+                [tag, from, reply_as, req] if term::is_atom(tag, "io_request") => {
+                    if let Some(from) = term::as_pid(from) {
                         let reply = answer_io(req);
                         me.send(
                             from,
-                            terms::tuple(vec![terms::atom("io_reply"), reply_as.clone(), reply]),
+                            term::tuple(vec![term::atom("io_reply"), reply_as.clone(), reply]),
                         );
                     }
                 }
@@ -143,28 +143,28 @@ impl Node {
         args: Vec<Term>,
         deadline: Instant,
     ) -> Result<Term, CallError> {
-        let tag = terms::reference(&self.make_ref());
-        let req = terms::tuple(vec![
-            terms::atom("$gen_call"),
-            terms::tuple(vec![terms::pid(me.pid()), tag.clone()]),
-            terms::tuple(vec![
-                terms::atom("call"),
-                terms::atom(module),
-                terms::atom(function),
-                terms::list(args),
-                terms::pid(me.pid()),
+        let tag = term::reference(&self.make_ref());
+        let req = term::tuple(vec![
+            term::atom("$gen_call"),
+            term::tuple(vec![term::pid(me.pid()), tag.clone()]),
+            term::tuple(vec![
+                term::atom("call"),
+                term::atom(module),
+                term::atom(function),
+                term::list(args),
+                term::pid(me.pid()),
             ]),
         ]);
         me.send_named_remote(node, "rex", req)
             .await
             .map_err(|e| CallError::NoConnection(e.to_string()))?;
         let mon = me.monitor_name("rex", node);
-        let mon_t = terms::reference(&mon);
+        let mon_t = term::reference(&mon);
         let msg = me
             .receive_match_timeout(
-                |m| match terms::as_tuple(m) {
+                |m| match term::as_tuple(m) {
                     Some([t, _]) => *t == tag,
-                    Some([d, r, ..]) => terms::is_atom(d, "DOWN") && *r == mon_t,
+                    Some([d, r, ..]) => term::is_atom(d, "DOWN") && *r == mon_t,
                     _ => false,
                 },
                 deadline.saturating_duration_since(Instant::now()),
@@ -172,14 +172,14 @@ impl Node {
             .await
             .map_err(|_| CallError::Timeout)?;
         me.demonitor(&mon);
-        match terms::as_tuple(&msg) {
-            Some([_, reply]) => match terms::as_tuple(reply) {
-                Some([b, reason]) if terms::is_atom(b, "badrpc") => {
+        match term::as_tuple(&msg) {
+            Some([_, reply]) => match term::as_tuple(reply) {
+                Some([b, reason]) if term::is_atom(b, "badrpc") => {
                     Err(CallError::BadRpc(reason.clone()))
                 }
                 _ => Ok(reply.clone()),
             },
-            Some([.., reason]) if terms::is_atom(reason, "noconnection") => {
+            Some([.., reason]) if term::is_atom(reason, "noconnection") => {
                 Err(CallError::NoConnection(node.to_owned()))
             }
             Some([.., reason]) => Err(CallError::BadRpc(reason.clone())),
@@ -192,37 +192,37 @@ impl Node {
 struct Fallback;
 
 fn erpc_result(erpc_ref: &Term, reason: &Term) -> Result<Term, CallError> {
-    match terms::as_tuple(reason) {
-        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "return") => Ok(v.clone()),
-        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "throw") => {
+    match term::as_tuple(reason) {
+        Some([r, kind, v]) if r == erpc_ref && term::is_atom(kind, "return") => Ok(v.clone()),
+        Some([r, kind, v]) if r == erpc_ref && term::is_atom(kind, "throw") => {
             Err(CallError::Exception {
                 class: Class::Throw,
                 reason: v.clone(),
-                stack: terms::nil(),
+                stack: term::nil(),
             })
         }
-        Some([r, kind, v]) if r == erpc_ref && terms::is_atom(kind, "exit") => {
+        Some([r, kind, v]) if r == erpc_ref && term::is_atom(kind, "exit") => {
             Err(CallError::Exception {
                 class: Class::Exit,
                 reason: v.clone(),
-                stack: terms::nil(),
+                stack: term::nil(),
             })
         }
-        Some([r, kind, v, stack]) if r == erpc_ref && terms::is_atom(kind, "error") => {
+        Some([r, kind, v, stack]) if r == erpc_ref && term::is_atom(kind, "error") => {
             Err(CallError::Exception {
                 class: Class::Error,
                 reason: v.clone(),
                 stack: stack.clone(),
             })
         }
-        _ if terms::is_atom(reason, "noconnection") => Err(CallError::NoConnection(
+        _ if term::is_atom(reason, "noconnection") => Err(CallError::NoConnection(
             "connection lost during the call".into(),
         )),
         // The process died some other way (killed, ...): erpc reports it as an exit.
         _ => Err(CallError::Exception {
             class: Class::Exit,
             reason: reason.clone(),
-            stack: terms::nil(),
+            stack: term::nil(),
         }),
     }
 }
@@ -230,20 +230,20 @@ fn erpc_result(erpc_ref: &Term, reason: &Term) -> Result<Term, CallError> {
 /// Answers an I/O request sent to a calling process acting as group leader:
 /// output is printed on our stdout, input is at end of file.
 fn answer_io(req: &Term) -> Term {
-    match terms::as_tuple(req) {
-        Some([op, _enc, chars]) if terms::is_atom(op, "put_chars") => {
+    match term::as_tuple(req) {
+        Some([op, _enc, chars]) if term::is_atom(op, "put_chars") => {
             let mut out = Vec::new();
-            if super::services::io::chardata(chars, &mut out).is_ok() {
+            if crate::otp::io::chardata(chars, &mut out).is_ok() {
                 use std::io::Write;
                 let _ = std::io::stdout().write_all(&out);
-                terms::atom("ok")
+                term::atom("ok")
             } else {
-                terms::tuple(vec![terms::atom("error"), terms::atom("put_chars")])
+                term::tuple(vec![term::atom("error"), term::atom("put_chars")])
             }
         }
-        Some([op, ..]) if terms::is_atom(op, "put_chars") => {
-            terms::tuple(vec![terms::atom("error"), terms::atom("request")])
+        Some([op, ..]) if term::is_atom(op, "put_chars") => {
+            term::tuple(vec![term::atom("error"), term::atom("request")])
         }
-        _ => terms::atom("eof"),
+        _ => term::atom("eof"),
     }
 }

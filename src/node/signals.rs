@@ -3,7 +3,7 @@
 use super::table::{MonitorOnMe, RemoteMonitor};
 use super::{Node, lock, peers};
 use crate::proto::control::{Control, PidOrName};
-use crate::terms;
+use crate::term;
 use eetf::{Atom, Pid, Reference, Term};
 
 /// An exit signal to deliver to a local process.
@@ -16,10 +16,10 @@ struct ExitSignal {
 }
 
 fn down_message(reference: &Reference, object: Term, reason: Term) -> Term {
-    terms::tuple(vec![
-        terms::atom("DOWN"),
-        terms::reference(reference),
-        terms::atom("process"),
+    term::tuple(vec![
+        term::atom("DOWN"),
+        term::reference(reference),
+        term::atom("process"),
         object,
         reason,
     ])
@@ -29,8 +29,8 @@ impl Node {
     /// How a DOWN message names the monitored process.
     fn down_object(&self, target: &PidOrName, node: &str) -> Term {
         match target {
-            PidOrName::Pid(p) => terms::pid(p),
-            PidOrName::Name(a) => terms::tuple(vec![Term::Atom(a.clone()), terms::atom(node)]),
+            PidOrName::Pid(p) => term::pid(p),
+            PidOrName::Name(a) => term::tuple(vec![Term::Atom(a.clone()), term::atom(node)]),
         }
     }
 
@@ -58,7 +58,7 @@ impl Node {
                 self.apply_exit_signals(vec![ExitSignal {
                     to: a.clone(),
                     from: b.clone(),
-                    reason: terms::atom("noproc"),
+                    reason: term::atom("noproc"),
                     link: true,
                 }]);
             }
@@ -83,7 +83,7 @@ impl Node {
             }
         }
         if !self.is_local(b) {
-            let id = terms::int(i64::from(rand::random::<u32>()) + 1);
+            let id = term::int(i64::from(rand::random::<u32>()) + 1);
             peers::send_control(
                 self,
                 &b.node.name,
@@ -115,10 +115,7 @@ impl Node {
         if target_node == self.name() {
             if !self.add_local_monitor(watcher, &target, &reference) {
                 let obj = self.down_object(&target, &target_node);
-                self.deliver(
-                    watcher,
-                    down_message(&reference, obj, terms::atom("noproc")),
-                );
+                self.deliver(watcher, down_message(&reference, obj, term::atom("noproc")));
             }
             return reference;
         }
@@ -274,8 +271,8 @@ impl Node {
 
     fn apply_exit_signals(&self, mut work: Vec<ExitSignal>) {
         while let Some(sig) = work.pop() {
-            let is_kill = terms::is_atom(&sig.reason, "kill") && !sig.link;
-            let is_normal = terms::is_atom(&sig.reason, "normal");
+            let is_kill = term::is_atom(&sig.reason, "kill") && !sig.link;
+            let is_normal = term::is_atom(&sig.reason, "normal");
             let verdict = {
                 let mut t = lock(&self.inner.table);
                 let Some(e) = t.get_mut(&sig.to) else {
@@ -286,11 +283,11 @@ impl Node {
                     continue;
                 }
                 if is_kill {
-                    Some(terms::atom("killed"))
+                    Some(term::atom("killed"))
                 } else if e.trap_exit {
-                    let _ = e.tx.send(super::process::Msg::Term(terms::tuple(vec![
-                        terms::atom("EXIT"),
-                        terms::pid(&sig.from),
+                    let _ = e.tx.send(super::process::Msg::Term(term::tuple(vec![
+                        term::atom("EXIT"),
+                        term::pid(&sig.from),
                         sig.reason.clone(),
                     ])));
                     None
@@ -328,7 +325,7 @@ impl Node {
                     exits.push(ExitSignal {
                         to: me.clone(),
                         from: other.clone(),
-                        reason: terms::atom("noconnection"),
+                        reason: term::atom("noconnection"),
                         link: true,
                     });
                 }
@@ -350,7 +347,7 @@ impl Node {
             let obj = self.down_object(&m.target, &m.node);
             self.deliver(
                 &m.watcher,
-                down_message(&r, obj, terms::atom("noconnection")),
+                down_message(&r, obj, term::atom("noconnection")),
             );
         }
         self.apply_exit_signals(exits);
@@ -397,7 +394,7 @@ impl Node {
                     from: target,
                     to: watcher.clone(),
                     reference,
-                    reason: terms::atom("noproc"),
+                    reason: term::atom("noproc"),
                 },
                 None,
                 false,
@@ -421,7 +418,7 @@ impl Node {
                 &Control::Exit {
                     from: to,
                     to: from.clone(),
-                    reason: terms::atom("noproc"),
+                    reason: term::atom("noproc"),
                 },
                 None,
                 false,

@@ -2,7 +2,7 @@
 
 use super::vectors::*;
 use super::*;
-use crate::terms;
+use crate::term;
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -29,9 +29,9 @@ fn ping_sequence_from_otp() {
     assert_eq!(to.name, "net_kernel");
     // {'$gen_call', {Pid, [alias | Ref]}, {is_auth, Node}}
     let payload = m.payload.unwrap();
-    let t = terms::as_tuple(&payload).unwrap();
-    assert!(terms::is_atom(&t[0], "$gen_call"));
-    let from = terms::as_tuple(&t[1]).unwrap();
+    let t = term::as_tuple(&payload).unwrap();
+    assert!(term::is_atom(&t[0], "$gen_call"));
+    let from = term::as_tuple(&t[1]).unwrap();
     assert!(matches!(from[1], Term::ImproperList(_)));
 }
 
@@ -71,7 +71,7 @@ fn monitors_links_and_exits_from_otp() {
     let Control::Exit2 { reason, .. } = m.control else {
         panic!("{m:?}")
     };
-    assert_eq!(reason, terms::atom("normal"));
+    assert_eq!(reason, term::atom("normal"));
     assert!(m.payload.is_none(), "the reason is folded into the control");
     let m = decode(SEND_SENDER_MAP);
     assert!(matches!(m.control, Control::SendSender { .. }));
@@ -96,7 +96,7 @@ fn spawn_requests_from_otp() {
         ("erpc", "execute_call", 4)
     );
     assert!(format!("{options}").contains("monitor"));
-    assert_eq!(terms::as_list(&m.payload.unwrap()).unwrap().len(), 4);
+    assert_eq!(term::as_list(&m.payload.unwrap()).unwrap().len(), 4);
 
     let m = decode(SPAWN_REQUEST_IO_PUTS);
     let Control::SpawnRequest {
@@ -133,7 +133,7 @@ fn spawn_requests_from_otp() {
         (module.name.as_str(), function.name.as_str()),
         ("erlang", "apply")
     );
-    let args = terms::as_list(&m.payload.unwrap()).unwrap();
+    let args = term::as_list(&m.payload.unwrap()).unwrap();
     assert!(matches!(args[0], Term::InternalFun(_)));
 }
 
@@ -235,10 +235,10 @@ fn direct_control_encoding_matches_the_tuple_encoding() {
         },
     ] {
         let mut direct = Vec::new();
-        encode_frame(&control, Some(&terms::int(7)), &mut direct).unwrap();
+        encode_frame(&control, Some(&term::int(7)), &mut direct).unwrap();
         let mut expected = vec![0, 0, 0, 0, 112];
         etf::encode(&control.to_term().0, &mut expected).unwrap();
-        etf::encode(&terms::int(7), &mut expected).unwrap();
+        etf::encode(&term::int(7), &mut expected).unwrap();
         let len = (expected.len() - 4) as u32;
         expected[..4].copy_from_slice(&len.to_be_bytes());
         assert_eq!(direct, expected, "{control:?}");
@@ -339,9 +339,9 @@ fn plain_sends_keep_a_checked_payload_and_the_rest_are_built() {
     assert_eq!(m.payload, Some(Payload::Term(big)));
     // So is one under DEFER_MIN (a number costs less to build than to copy).
     let mut out = Vec::new();
-    encode_frame(&ctl, Some(&terms::int(7)), &mut out).unwrap();
+    encode_frame(&ctl, Some(&term::int(7)), &mut out).unwrap();
     let m = decode_frame_deferred(&out[4..]).unwrap();
-    assert_eq!(m.payload, Some(Payload::Term(terms::int(7))));
+    assert_eq!(m.payload, Some(Payload::Term(term::int(7))));
 }
 
 #[test]

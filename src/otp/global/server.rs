@@ -1,0 +1,1313 @@
+//! The `global_name_server` process: node up/down, the init_connect / exchange / resolved handshake with each new node, name and lock tables, sync.
+
+use super::calls::GNS;
+use super::locker::{Him, LockerMsg};
+use super::order::same;
+use super::registrar::random_sleep;
+use super::resolve;
+use super::tables::{Lock, Tables};
+use super::wire::{self, CallReq, ExtEntry, Incoming, KnownNode, LockId, Op, RegEntry};
+use crate::node::{Node, NodeEvent, Process, lock, peers};
+use crate::otp::gen_reply;
+use crate::proto::control::{Control, PidOrName};
+use crate::term;
+use eetf::{Atom, Pid, Reference, Term};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+/// What the name server's own helpers (API, locker, resolvers) tell it.
+pub(super) enum Cmd {
+    Sync {
+        nodes: Option<Vec<String>>,
+        reply: oneshot::Sender<()>,
+    },
+    /// The locker holds `{global, [L1, L2]}` for `node`: exchange names.
+    LockIsSet {
+        node: String,
+        tag: Term,
+        lock_id: Term,
+    },
+    /// A resolver is done with the names `node` sent.
+    ExchangeOps {
+        node: String,
+        tag: Term,
+        ops: Vec<Op>,
+        resolved: Vec<Op>,
+    },
+    /// A node we were told to sync with could not be reached.
+    ExtraNodedown(String),
+    WhereisAgain {
+        name: Term,
+        from: Term,
+    },
+    /// Another look at a name whose monitor saw noconnection before its node
+    /// was ever up here.
+    Remonitor {
+        name: Term,
+        mref: Reference,
+    },
+}
+
+enum WaitLock {
+    LockIsSet,
+    Exchange(Vec<RegEntry>),
+}
+
+enum SaveOps {
+    Ops(Vec<Op>),
+    Resolved {
+        his_known: Vec<KnownNode>,
+        names_ext: Vec<ExtEntry>,
+        his_resolved: Vec<Op>,
+    },
+}
+
+/// What global keeps per node in its process dictionary while connecting.
+#[derive(Default)]
+struct PerNode {
+    my_tag: Option<Term>,
+    his_tag: Option<Term>,
+    prot_vsn: Option<i64>,
+    wait_lock: Option<WaitLock>,
+    save_ops: Option<SaveOps>,
+    pre_connect: Option<(Term, Term)>,
+    lock_id: Option<Term>,
+}
+
+struct Resolver {
+    tag: Term,
+    task: Option<AbortHandle>,
+}
+
+enum SyncReply {
+    Rust(oneshot::Sender<()>),
+    Call(Term),
+}
+
+struct Syncer {
+    waiting: BTreeSet<String>,
+    reply: Option<SyncReply>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum NodeDown {
+    Disconnected,
+    RemoveConnection,
+}
+
+/// Who asked for a name to be inserted: a registrar (by pid) or a node
+/// passing on the ops of an exchange (with its ExtraInfo).
+enum Origin<'a> {
+    Pid(&'a Pid),
+    Exchange(&'a Term),
+}
+
+/// How long `sync_others` keeps trying to reach a node it was told about.
+const SYNC_OTHER_PATIENCE: Duration = Duration::from_secs(7);
+
+/// How long a lost_connection report is remembered (OTP: one hour).
+const LOST_CONNECTION_TTL: Duration = Duration::from_secs(3600);
+
+pub(super) struct Server {
+    node: Node,
+    me: Pid,
+    tables: Arc<Mutex<Tables>>,
+    locker: mpsc::UnboundedSender<LockerMsg>,
+    locker_pid: Pid,
+    cmd: mpsc::UnboundedSender<Cmd>,
+    known: BTreeMap<String, i64>,
+    pending: BTreeMap<String, i64>,
+    removing: BTreeSet<String>,
+    /// Visible nodes with a connection up, as this server has heard of them.
+    visible: BTreeSet<String>,
+    synced: Vec<String>,
+    resolvers: HashMap<String, Resolver>,
+    syncers: Vec<Syncer>,
+    per_node: HashMap<String, PerNode>,
+    global_lock_down: bool,
+    connect_all: bool,
+    prevent_over_part: bool,
+    lost: HashMap<(String, String), (Term, i64, Instant)>,
+    next_tag: i64,
+    next_op: i64,
+    xcreation: i64,
+}
+
+impl Server {
+    pub fn new(
+        node: &Node,
+        me: Pid,
+        tables: Arc<Mutex<Tables>>,
+        locker: mpsc::UnboundedSender<LockerMsg>,
+        locker_pid: Pid,
+        cmd: mpsc::UnboundedSender<Cmd>,
+    ) -> Self {
+        // OTP: a random 60-bit creation extension with the low 32 bits clear,
+        // plus the node's creation, offset to be positive.
+        let ext = (rand::random::<i64>() >> 5) & !0xffff_ffff;
+        Server {
+            node: node.clone(),
+            me,
+            tables,
+            locker,
+            locker_pid,
+            cmd,
+            known: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            removing: BTreeSet::new(),
+            visible: BTreeSet::new(),
+            synced: Vec::new(),
+            resolvers: HashMap::new(),
+            syncers: Vec::new(),
+            per_node: HashMap::new(),
+            global_lock_down: false,
+            connect_all: true,
+            prevent_over_part: true,
+            lost: HashMap::new(),
+            next_tag: 1,
+            next_op: 1,
+            xcreation: ext
+                .saturating_add(i64::from(node.creation()))
+                .saturating_add(1 << 59),
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.node.name()
+    }
+
+    pub async fn run(
+        mut self,
+        mut p: Process,
+        mut cmds: mpsc::UnboundedReceiver<Cmd>,
+        mut events: Option<broadcast::Receiver<NodeEvent>>,
+    ) -> Term {
+        p.trap_exit(true);
+        if events.is_some() {
+            for n in self.node.nodes() {
+                self.nodeup(n);
+            }
+        }
+        loop {
+            tokio::select! {
+                biased;
+                ev = next_event(&mut events) => match ev {
+                    Ok(NodeEvent::Up { node, hidden: false }) => self.nodeup(node),
+                    Ok(NodeEvent::Up { .. }) => {}
+                    Ok(NodeEvent::Down { node, .. }) => self.nodedown(&node),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!("global: missed {n} node events; re-reading the node list");
+                        self.resync_nodes();
+                    }
+                    Err(broadcast::error::RecvError::Closed) => events = None,
+                },
+                Some(cmd) = cmds.recv() => self.handle_cmd(cmd),
+                msg = p.receive() => match msg {
+                    Ok(m) => self.handle_msg(&m),
+                    Err(_) => break,
+                },
+            }
+        }
+        term::atom("normal")
+    }
+
+    fn resync_nodes(&mut self) {
+        let now: BTreeSet<String> = self.node.nodes().into_iter().collect();
+        let gone: Vec<String> = self.visible.difference(&now).cloned().collect();
+        for n in gone {
+            self.nodedown(&n);
+        }
+        let new: Vec<String> = now.difference(&self.visible).cloned().collect();
+        for n in new {
+            self.nodeup(n);
+        }
+    }
+
+    // ---- sending ----------------------------------------------------------
+
+    /// To `{global_name_server, node}`; `connect` as gen_server:cast does,
+    /// without it as OTP's "volatile" sends (noconnect).
+    fn send_gns(&self, node: &str, msg: Term, connect: bool) {
+        if node == self.name() {
+            self.node.send_local_named(GNS, msg);
+            return;
+        }
+        let ctl = Control::RegSend {
+            from: self.me.clone(),
+            to: Atom::from(GNS),
+        };
+        peers::send_control(&self.node, node, &ctl, Some(&msg), connect);
+    }
+
+    fn pn(&mut self, node: &str) -> &mut PerNode {
+        self.per_node.entry(node.to_owned()).or_default()
+    }
+
+    fn my_tag(&self, node: &str) -> Option<Term> {
+        self.per_node.get(node).and_then(|p| p.my_tag.clone())
+    }
+
+    fn tag_matches(&self, node: &str, tag: &Term) -> bool {
+        self.my_tag(node).is_some_and(|t| same(&t, tag))
+    }
+
+    fn new_tag(&mut self) -> Term {
+        self.next_tag += 1;
+        term::int(self.next_tag)
+    }
+
+    // ---- node up / down ---------------------------------------------------
+
+    fn nodeup(&mut self, node: String) {
+        if node == self.name() {
+            return;
+        }
+        self.visible.insert(node.clone());
+        if self.connect_all {
+            self.handle_nodeup(&node);
+        }
+    }
+
+    fn nodedown(&mut self, node: &str) {
+        if !self.visible.remove(node) {
+            return;
+        }
+        for s in &mut self.syncers {
+            s.waiting.remove(node);
+        }
+        self.finish_syncers();
+        self.handle_nodedown(node, NodeDown::Disconnected);
+    }
+
+    fn handle_nodeup(&mut self, node: &str) {
+        if self.known.contains_key(node) || self.resolvers.contains_key(node) {
+            return;
+        }
+        let pre = self.pn(node).pre_connect.take();
+        let tag = self.new_tag();
+        self.pn(node).my_tag = Some(tag.clone());
+        let known = Term::Map(eetf::Map::from(
+            self.known
+                .iter()
+                .map(|(n, v)| (term::atom(n), term::int(*v)))
+                .collect::<HashMap<_, _>>(),
+        ));
+        let msg = wire::init_connect(&tag, self.name(), known, &self.locker_pid);
+        tracing::debug!(%node, "global: init_connect");
+        self.send_gns(node, msg, true);
+        self.resolvers
+            .insert(node.to_owned(), Resolver { tag, task: None });
+        if let Some((vsn, init_msg)) = pre {
+            self.on_init_connect(vsn, node.to_owned(), init_msg);
+        }
+    }
+
+    fn handle_nodedown(&mut self, node: &str, what: NodeDown) {
+        tracing::debug!(%node, ?what, "global: node down");
+        let tag = self.my_tag(node);
+        self.cancel_locker(node, tag, Vec::new());
+        let _ = self
+            .locker
+            .send(LockerMsg::RemoveFromKnown(node.to_owned()));
+        self.reset_node_state(node);
+        match what {
+            NodeDown::RemoveConnection => {
+                self.removing.insert(node.to_owned());
+            }
+            NodeDown::Disconnected => {
+                if !self.removing.remove(node) {
+                    self.inform_connection_loss(node);
+                }
+            }
+        }
+        self.pending.remove(node);
+        self.known.remove(node);
+        self.synced.retain(|n| n != node);
+    }
+
+    fn inform_connection_loss(&mut self, node: &str) {
+        if !(self.connect_all && self.prevent_over_part) {
+            return;
+        }
+        self.next_op += 1;
+        let msg = term::tuple(vec![
+            term::atom("lost_connection"),
+            term::atom(self.name()),
+            term::int(self.xcreation),
+            term::int(self.next_op),
+            term::atom(node),
+        ]);
+        self.volatile_multicast(&msg, node);
+    }
+
+    /// To every known or pending node of version 7 or later but `ignore`.
+    fn volatile_multicast(&self, msg: &Term, ignore: &str) {
+        let targets: BTreeSet<&String> = self
+            .known
+            .iter()
+            .chain(self.pending.iter())
+            .filter(|(n, v)| n.as_str() != ignore && **v >= 7)
+            .map(|(n, _)| n)
+            .collect();
+        for n in targets {
+            self.send_gns(n, msg.clone(), false);
+        }
+    }
+
+    fn reset_node_state(&mut self, node: &str) {
+        self.per_node.remove(node);
+    }
+
+    /// Tells the locker to stop dealing with `node`, kills its resolver, and
+    /// cancels the peer's half if it is pending.
+    fn cancel_locker(&mut self, node: &str, tag: Option<Term>, then: Vec<(String, Term)>) {
+        let _ = self.locker.send(LockerMsg::Cancel {
+            node: node.to_owned(),
+            tag: tag.clone(),
+            then,
+        });
+        self.send_cancel_connect(node, tag.as_ref());
+        let stale = match (self.resolvers.get(node), &tag) {
+            (Some(r), Some(t)) => same(&r.tag, t),
+            _ => false,
+        };
+        if stale
+            && let Some(r) = self.resolvers.remove(node)
+            && let Some(task) = r.task
+        {
+            task.abort();
+        }
+    }
+
+    fn send_cancel_connect(&self, node: &str, my_tag: Option<&Term>) {
+        match self.pending.get(node) {
+            Some(v) if *v >= 8 => {}
+            _ => return,
+        }
+        let current = self.per_node.get(node).and_then(|p| p.my_tag.as_ref());
+        match (current, my_tag) {
+            (Some(a), Some(b)) if same(a, b) => {}
+            _ => return,
+        }
+        let his = self
+            .per_node
+            .get(node)
+            .and_then(|p| p.his_tag.clone())
+            .unwrap_or_else(|| term::atom("undefined"));
+        self.send_gns(node, wire::cancel_connect(self.name(), &his), false);
+    }
+
+    fn restart_connect(&mut self, node: &str, my_tag: Option<Term>) {
+        self.cancel_locker(node, my_tag.clone(), Vec::new());
+        self.reset_node_state(node);
+        self.pending.remove(node);
+        if my_tag.as_ref().is_some_and(|t| term::as_int(t).is_some()) {
+            self.handle_nodeup(node);
+        }
+    }
+
+    // ---- commands from our helpers ----------------------------------------
+
+    fn handle_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Sync { nodes, reply } => {
+                let nodes = nodes.unwrap_or_else(|| self.visible.iter().cloned().collect());
+                self.start_sync(nodes, SyncReply::Rust(reply));
+            }
+            Cmd::LockIsSet { node, tag, lock_id } => {
+                if self.tag_matches(&node, &tag) {
+                    self.lock_is_set(&node, lock_id);
+                } else {
+                    self.cancel_locker(&node, Some(tag), Vec::new());
+                }
+            }
+            Cmd::ExchangeOps {
+                node,
+                tag,
+                ops,
+                resolved,
+            } => self.on_exchange_ops(&node, &tag, ops, resolved),
+            Cmd::ExtraNodedown(node) => {
+                for s in &mut self.syncers {
+                    s.waiting.remove(&node);
+                }
+                self.finish_syncers();
+                self.handle_nodedown(&node, NodeDown::Disconnected);
+            }
+            Cmd::WhereisAgain { name, from } => self.do_whereis(name, from),
+            Cmd::Remonitor { name, mref } => self.remonitor(&name, &mref),
+        }
+    }
+
+    fn start_sync(&mut self, nodes: Vec<String>, reply: SyncReply) {
+        let waiting: BTreeSet<String> = nodes
+            .into_iter()
+            .filter(|n| n != self.name() && !self.synced.contains(n) && self.visible.contains(n))
+            .collect();
+        self.syncers.push(Syncer {
+            waiting,
+            reply: Some(reply),
+        });
+        self.finish_syncers();
+    }
+
+    fn synced_nodes(&mut self, nodes: &[String]) {
+        for s in &mut self.syncers {
+            for n in nodes {
+                s.waiting.remove(n);
+            }
+        }
+        self.finish_syncers();
+    }
+
+    fn finish_syncers(&mut self) {
+        let node = self.node.clone();
+        self.syncers.retain_mut(|s| {
+            if !s.waiting.is_empty() {
+                return true;
+            }
+            match s.reply.take() {
+                Some(SyncReply::Rust(tx)) => {
+                    let _ = tx.send(());
+                }
+                Some(SyncReply::Call(from)) => gen_reply(&node, &from, term::atom("ok")),
+                None => {}
+            }
+            false
+        });
+    }
+
+    // ---- messages ---------------------------------------------------------
+
+    fn handle_msg(&mut self, msg: &Term) {
+        let parsed = match wire::parse(msg) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("global_name_server: {e}");
+                return;
+            }
+        };
+        match parsed {
+            Incoming::Call {
+                from,
+                from_pid,
+                req,
+            } => self.handle_call(from, &from_pid, req),
+            Incoming::InitConnect {
+                vsn,
+                node,
+                init_msg,
+            } => self.on_init_connect(vsn, node, init_msg),
+            Incoming::LockSet(ls) => {
+                let node = ls.pid.node.name.clone();
+                let forward = match &ls.tag {
+                    Some(t) => self.tag_matches(&node, t),
+                    None => true,
+                };
+                if forward {
+                    let _ = self.locker.send(LockerMsg::LockSet(ls));
+                }
+            }
+            Incoming::Exchange { node, names, tag } => {
+                if self.tag_matches(&node, &tag) {
+                    self.exchange(&node, names);
+                } else {
+                    self.cancel_locker(&node, Some(tag), Vec::new());
+                }
+            }
+            Incoming::Resolved {
+                node,
+                his_resolved,
+                his_known,
+                names_ext,
+                tag,
+            } => {
+                if !self.tag_matches(&node, &tag) {
+                    self.cancel_locker(&node, Some(tag), Vec::new());
+                    return;
+                }
+                match self.pn(&node).save_ops.take() {
+                    Some(SaveOps::Ops(ops)) => {
+                        self.pn(&node).save_ops = Some(SaveOps::Ops(ops));
+                        self.resolved(&node, his_resolved, his_known, names_ext);
+                    }
+                    _ => {
+                        self.pn(&node).save_ops = Some(SaveOps::Resolved {
+                            his_known,
+                            names_ext,
+                            his_resolved,
+                        });
+                    }
+                }
+            }
+            Incoming::NewNodes {
+                node,
+                ops,
+                names_ext,
+                nodes,
+                extra_info,
+            } => {
+                let added = self.add_to_known(&nodes);
+                self.sync_others(&added);
+                self.do_ops(&ops, &extra_info, &names_ext);
+                tracing::debug!(from = %node, ?added, "global: new_nodes");
+                let _ = self.locker.send(LockerMsg::AddToKnown(added));
+            }
+            Incoming::InSync { node } => {
+                self.synced_nodes(std::slice::from_ref(&node));
+                if !self.synced.contains(&node) {
+                    self.synced.push(node.clone());
+                }
+                self.pending.remove(&node);
+                let tag = self.my_tag(&node);
+                self.cancel_locker(&node, tag, Vec::new());
+                self.reset_node_state(&node);
+            }
+            Incoming::Obsolete | Incoming::Exit => {}
+            Incoming::InitConnectAck {
+                node,
+                his_my_tag,
+                his_his_tag,
+            } => {
+                let mine = self.my_tag(&node);
+                let his = self.per_node.get(&node).and_then(|p| p.his_tag.clone());
+                let ok = mine.as_ref().is_some_and(|m| same(m, &his_my_tag))
+                    && his.as_ref().is_some_and(|h| same(h, &his_his_tag));
+                if !ok {
+                    self.send_gns(
+                        &node,
+                        wire::cancel_connect(self.name(), &his_his_tag),
+                        false,
+                    );
+                    self.restart_connect(&node, mine);
+                }
+            }
+            Incoming::CancelConnect { node, tag } => {
+                if self.tag_matches(&node, &tag) {
+                    self.cancel_locker(&node, Some(tag.clone()), Vec::new());
+                    self.reset_node_state(&node);
+                    self.pending.remove(&node);
+                    self.restart_connect(&node, Some(tag));
+                }
+            }
+            Incoming::LostConnection {
+                node_a,
+                xcreation,
+                op_id,
+                node_b,
+            } => self.on_lost_connection(msg, node_a, xcreation, op_id, node_b),
+            Incoming::RemoveConnection { node } => {
+                if self.is_potentially_known(&node) {
+                    tracing::warn!(
+                        "'global' at node {} was asked by {node} to disconnect from it in order to prevent overlapping partitions",
+                        self.name()
+                    );
+                    self.handle_nodedown(&node, NodeDown::RemoveConnection);
+                    self.node.disconnect(&node);
+                }
+            }
+            Incoming::Whereis { name, from } => self.do_whereis(name, from),
+            Incoming::PrepareShutdown { from, reference } => {
+                self.connect_all = false;
+                self.prevent_over_part = false;
+                self.node
+                    .send(&from, term::tuple(vec![reference, term::atom("ok")]));
+            }
+            Incoming::Down { reference, reason } => {
+                self.delete_lock_by_ref(&reference);
+                if term::is_atom(&reason, "noconnection") && self.defer_name_down(&reference) {
+                    return;
+                }
+                self.del_name_by_ref(&reference);
+            }
+        }
+    }
+
+    fn handle_call(&mut self, from: Term, from_pid: &Pid, req: CallReq) {
+        let reply = match req {
+            CallReq::Register(e) => {
+                self.ins_name(e, &Origin::Pid(from_pid));
+                term::atom("yes")
+            }
+            CallReq::Unregister(name) => {
+                self.delete_global_name(&name);
+                term::atom("ok")
+            }
+            CallReq::RegisterExt { entry, reg_node } => {
+                self.ins_name_ext(entry, reg_node, &Origin::Pid(from_pid));
+                term::atom("yes")
+            }
+            CallReq::SetLock(id) => term::atom(if self.handle_set_lock(&id, from_pid) {
+                "true"
+            } else {
+                "false"
+            }),
+            CallReq::DelLock(id) => {
+                self.handle_del_lock(&id, from_pid);
+                term::atom("true")
+            }
+            CallReq::GetKnown => self.known_list(0),
+            CallReq::GetSynced => term::list(self.synced.iter().map(|n| term::atom(n)).collect()),
+            CallReq::GetProtocolVersion => term::int(wire::VSN),
+            CallReq::GetNamesExt => term::list(
+                lock(&self.tables)
+                    .ext_entries()
+                    .iter()
+                    .map(wire::ext_term)
+                    .collect(),
+            ),
+            CallReq::Sync(nodes) => {
+                self.start_sync(nodes, SyncReply::Call(from));
+                return;
+            }
+            CallReq::Unsupported(req) => {
+                tracing::warn!(
+                    "The global_name_server received an unexpected message: handle_call({req}, {from}, _)"
+                );
+                return;
+            }
+        };
+        gen_reply(&self.node, &from, reply);
+    }
+
+    // ---- the connection handshake -----------------------------------------
+
+    fn on_init_connect(&mut self, vsn: Term, node: String, init_msg: Term) {
+        let Some((v, his_vsn, his_tag)) = wire::init_connect_vsn(&vsn) else {
+            tracing::info!("Illegal global protocol version {vsn} Node: {node}");
+            return;
+        };
+        if !self.visible.contains(&node) {
+            tracing::warn!(
+                "global: init_connect from {node}, not a connected visible node; ignored"
+            );
+            return;
+        }
+        if self.pending.contains_key(&node) {
+            if his_vsn < 8 {
+                tracing::error!(
+                    "'global' at node {} got an out of sync connection attempt from old version {his_vsn} node {node}",
+                    self.name()
+                );
+                return;
+            }
+            self.send_gns(&node, wire::cancel_connect(self.name(), &his_tag), false);
+            let old = self.my_tag(&node);
+            self.restart_connect(&node, old);
+        }
+        {
+            let pn = self.pn(&node);
+            pn.prot_vsn = Some(v);
+            pn.his_tag = Some(his_tag.clone());
+        }
+        let Some(my_tag) = self.resolvers.get(&node).map(|r| r.tag.clone()) else {
+            self.pn(&node).pre_connect = Some((vsn, init_msg));
+            return;
+        };
+        let Some(his_locker) = wire::init_msg_locker(&init_msg) else {
+            tracing::warn!("global: init_connect from {node} without a locker: {init_msg}");
+            return;
+        };
+        let _ = self.locker.send(LockerMsg::HisTheLocker(Him {
+            node: node.clone(),
+            locker: his_locker,
+            vsn: v,
+            his_tag: his_tag.clone(),
+            my_tag: my_tag.clone(),
+        }));
+        if his_vsn >= 8 {
+            self.send_gns(
+                &node,
+                wire::init_connect_ack(self.name(), &his_tag, &my_tag),
+                false,
+            );
+        }
+        self.pending.insert(node, his_vsn);
+    }
+
+    fn lock_is_set(&mut self, node: &str, lock_id: Term) {
+        let names = lock(&self.tables).entries();
+        let his = self
+            .per_node
+            .get(node)
+            .and_then(|p| p.his_tag.clone())
+            .unwrap_or_else(|| term::atom("undefined"));
+        self.send_gns(node, wire::exchange(self.name(), &names, &his), true);
+        let pn = self.pn(node);
+        pn.lock_id = Some(lock_id);
+        match pn.wait_lock.take() {
+            Some(WaitLock::Exchange(list)) => {
+                pn.wait_lock = Some(WaitLock::LockIsSet);
+                self.exchange(node, list);
+            }
+            _ => pn.wait_lock = Some(WaitLock::LockIsSet),
+        }
+    }
+
+    fn exchange(&mut self, node: &str, names: Vec<RegEntry>) {
+        match self.pn(node).wait_lock.take() {
+            Some(WaitLock::LockIsSet) => {
+                let Some(r) = self.resolvers.get_mut(node) else {
+                    tracing::warn!("global: names from {node} with no resolver waiting");
+                    return;
+                };
+                if r.task.is_some() {
+                    tracing::warn!("global: a second exchange from {node} ignored");
+                    return;
+                }
+                let tag = r.tag.clone();
+                let (n, tables, cmd, peer) = (
+                    self.node.clone(),
+                    self.tables.clone(),
+                    self.cmd.clone(),
+                    node.to_owned(),
+                );
+                let task = tokio::spawn(async move {
+                    let (ops, resolved) = resolve::exchange_names(&n, &tables, &peer, names).await;
+                    let _ = cmd.send(Cmd::ExchangeOps {
+                        node: peer,
+                        tag,
+                        ops,
+                        resolved,
+                    });
+                });
+                r.task = Some(task.abort_handle());
+            }
+            _ => self.pn(node).wait_lock = Some(WaitLock::Exchange(names)),
+        }
+    }
+
+    fn on_exchange_ops(&mut self, node: &str, tag: &Term, ops: Vec<Op>, resolved: Vec<Op>) {
+        if !self.tag_matches(node, tag) {
+            self.cancel_locker(node, Some(tag.clone()), Vec::new());
+            return;
+        }
+        let known = self.known_list(self.node_vsn(node));
+        let his = self
+            .per_node
+            .get(node)
+            .and_then(|p| p.his_tag.clone())
+            .unwrap_or_else(|| term::atom("undefined"));
+        let ext = lock(&self.tables).ext_entries();
+        self.send_gns(
+            node,
+            wire::resolved(self.name(), &resolved, known, &ext, &his),
+            true,
+        );
+        match self.pn(node).save_ops.take() {
+            Some(SaveOps::Resolved {
+                his_known,
+                names_ext,
+                his_resolved,
+            }) => {
+                self.pn(node).save_ops = Some(SaveOps::Ops(ops));
+                self.resolved(node, his_resolved, his_known, names_ext);
+            }
+            _ => self.pn(node).save_ops = Some(SaveOps::Ops(ops)),
+        }
+    }
+
+    /// Both halves of the exchange with `node` are in: apply them, tell our
+    /// partition, and count `node` as synced.
+    fn resolved(
+        &mut self,
+        node: &str,
+        his_resolved: Vec<Op>,
+        his_known: Vec<KnownNode>,
+        names_ext: Vec<ExtEntry>,
+    ) {
+        let mut ops = match self.pn(node).save_ops.take() {
+            Some(SaveOps::Ops(o)) => o,
+            _ => Vec::new(),
+        };
+        ops.extend(his_resolved);
+        let mut listed = vec![KnownNode {
+            node: node.to_owned(),
+            vsn: None,
+        }];
+        listed.extend(his_known.iter().cloned());
+        let new_nodes = self.node_vsn_list(&listed);
+        let his_known_nodes: Vec<String> = his_known.iter().map(|k| k.node.clone()).collect();
+        self.sync_others(&his_known_nodes);
+        let (vsn, lock_id) = self
+            .per_node
+            .get(node)
+            .map(|p| (p.prot_vsn, p.lock_id.clone()))
+            .unwrap_or((None, None));
+        let extra = wire::extra_info(vsn, lock_id.as_ref());
+        self.do_ops(&ops, &extra, &names_ext);
+        self.synced_nodes(&[node.to_owned()]);
+        for n in &his_known_nodes {
+            self.cancel_resolved_locker(n, Vec::new());
+        }
+        let msg_new = wire::new_nodes(
+            self.name(),
+            &ops,
+            &names_ext,
+            term::list(new_nodes.iter().map(wire::known_term).collect()),
+            extra.clone(),
+        );
+        let msg_old = wire::new_nodes(
+            self.name(),
+            &ops,
+            &names_ext,
+            term::list(new_nodes.iter().map(|k| term::atom(&k.node)).collect()),
+            extra,
+        );
+        let casts: Vec<(String, Term)> = self
+            .known
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.clone(),
+                    if *v >= 7 {
+                        msg_new.clone()
+                    } else {
+                        msg_old.clone()
+                    },
+                )
+            })
+            .collect();
+        self.cancel_resolved_locker(node, casts);
+        let added = self.add_to_known(&new_nodes);
+        tracing::debug!(%node, ?added, "global: synced");
+        let _ = self.locker.send(LockerMsg::AddToKnown(added));
+        if !self.synced.iter().any(|n| n == node) {
+            self.synced.push(node.to_owned());
+        }
+    }
+
+    fn cancel_resolved_locker(&mut self, node: &str, then: Vec<(String, Term)>) {
+        let tag = self.my_tag(node);
+        self.pending.remove(node);
+        self.cancel_locker(node, tag, then);
+        self.reset_node_state(node);
+    }
+
+    /// `sync_other/2` for each: make sure we are connected, then tell the
+    /// node we are in sync with it.
+    fn sync_others(&self, nodes: &[String]) {
+        for n in nodes {
+            if n == self.name() {
+                continue;
+            }
+            let (node, me, cmd, n) = (
+                self.node.clone(),
+                self.me.clone(),
+                self.cmd.clone(),
+                n.clone(),
+            );
+            tokio::spawn(async move {
+                // A dial can lose a simultaneous connect (status nok) while the
+                // peer's own connection to us is coming up: give it time.
+                let deadline = tokio::time::Instant::now() + SYNC_OTHER_PATIENCE;
+                let connected = loop {
+                    match node.connect(&n).await {
+                        Ok(()) => break Ok(()),
+                        Err(e) => {
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                            if node.nodes().contains(&n) {
+                                break Ok(());
+                            }
+                            if tokio::time::Instant::now() >= deadline {
+                                break Err(e);
+                            }
+                        }
+                    }
+                };
+                match connected {
+                    Ok(()) => {
+                        let ctl = Control::RegSend {
+                            from: me,
+                            to: Atom::from(GNS),
+                        };
+                        peers::send_control(
+                            &node,
+                            &n,
+                            &ctl,
+                            Some(&wire::in_sync(node.name())),
+                            true,
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!("'global' at {} failed to connect to {n}: {e}", node.name());
+                        let _ = cmd.send(Cmd::ExtraNodedown(n));
+                    }
+                }
+            });
+        }
+    }
+
+    fn on_lost_connection(
+        &mut self,
+        msg: &Term,
+        node_a: String,
+        xcreation: Term,
+        op_id: Term,
+        node_b: String,
+    ) {
+        if !(self.connect_all && self.prevent_over_part) {
+            return;
+        }
+        let Some(op) = term::as_int(&op_id) else {
+            tracing::warn!("global: lost_connection with a bad operation id: {msg}");
+            return;
+        };
+        let now = Instant::now();
+        self.lost
+            .retain(|_, (_, _, at)| now.duration_since(*at) < LOST_CONNECTION_TTL);
+        let key = (node_a.clone(), node_b.clone());
+        if let Some((x, seen, _)) = self.lost.get(&key)
+            && same(x, &xcreation)
+            && op <= *seen
+        {
+            return;
+        }
+        self.volatile_multicast(msg, &node_a);
+        self.lost.insert(key, (xcreation, op, now));
+        let rm = if node_b == self.name() {
+            node_a
+        } else {
+            node_b
+        };
+        if !self.is_potentially_known(&rm) {
+            return;
+        }
+        let vsn = self.node_vsn(&rm);
+        let what = if vsn < 7 {
+            "cannot disconnect old"
+        } else {
+            let m = term::tuple(vec![
+                term::atom("remove_connection"),
+                term::atom(self.name()),
+            ]);
+            self.send_gns(&rm, m, false);
+            "requested disconnect from"
+        };
+        tracing::warn!(
+            "'global' at node {} {what} node {rm} in order to prevent overlapping partitions",
+            self.name()
+        );
+        self.handle_nodedown(&rm, NodeDown::RemoveConnection);
+    }
+
+    fn is_potentially_known(&self, node: &str) -> bool {
+        self.known.contains_key(node) || self.pending.contains_key(node)
+    }
+
+    fn do_whereis(&mut self, name: Term, from: Term) {
+        if lock(&self.tables).is_global_lock_set() {
+            let cmd = self.cmd.clone();
+            tokio::spawn(async move {
+                random_sleep(5).await;
+                let _ = cmd.send(Cmd::WhereisAgain { name, from });
+            });
+            return;
+        }
+        let r = match super::where_in(&self.node, &self.tables, &name) {
+            Some(p) => term::pid(&p),
+            None => term::atom("undefined"),
+        };
+        gen_reply(&self.node, &from, r);
+    }
+
+    // ---- known nodes ------------------------------------------------------
+
+    fn node_vsn(&self, node: &str) -> i64 {
+        if node == self.name() {
+            return wire::VSN;
+        }
+        self.known
+            .get(node)
+            .or_else(|| self.pending.get(node))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// `mk_known_list/2`: bare names for versions before 7.
+    fn known_list(&self, vsn: i64) -> Term {
+        term::list(
+            self.known
+                .iter()
+                .map(|(n, v)| {
+                    if vsn < 7 {
+                        term::atom(n)
+                    } else {
+                        term::tuple(vec![term::atom(n), term::int(*v)])
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// `make_node_vsn_list/2`: every node with a version, ours where unknown.
+    fn node_vsn_list(&self, list: &[KnownNode]) -> Vec<KnownNode> {
+        list.iter()
+            .map(|k| KnownNode {
+                node: k.node.clone(),
+                vsn: Some(match k.vsn {
+                    Some(v) if v != 0 => v,
+                    _ => self.node_vsn(&k.node),
+                }),
+            })
+            .collect()
+    }
+
+    /// `add_to_known/2`: the nodes that were new.
+    fn add_to_known(&mut self, list: &[KnownNode]) -> Vec<String> {
+        let mut added = Vec::new();
+        for k in list {
+            if k.node == self.name() {
+                continue;
+            }
+            match (self.known.get(&k.node).copied(), k.vsn) {
+                (None, v) => {
+                    self.known.insert(k.node.clone(), v.unwrap_or(0));
+                    added.push(k.node.clone());
+                }
+                (Some(old), Some(v)) if old < 0 => {
+                    self.known.insert(k.node.clone(), v);
+                }
+                _ => {}
+            }
+        }
+        added.reverse();
+        added
+    }
+
+    // ---- names ------------------------------------------------------------
+
+    fn do_ops(&mut self, ops: &[Op], extra: &Term, names_ext: &[ExtEntry]) {
+        let origin = Origin::Exchange(extra);
+        let mut ext_names: Vec<Term> = Vec::new();
+        for x in names_ext {
+            for op in ops {
+                if let Op::Insert(e) = op
+                    && same(&e.name, &x.name)
+                    && e.pid == x.pid
+                {
+                    ext_names.push(e.name.clone());
+                    self.ins_name_ext(e.clone(), x.reg_node.clone(), &origin);
+                }
+            }
+        }
+        for op in ops {
+            if let Op::Insert(e) = op
+                && !ext_names.iter().any(|n| same(n, &e.name))
+            {
+                self.ins_name(e.clone(), &origin);
+            }
+        }
+        for op in ops {
+            if let Op::Delete(name) = op {
+                self.delete_global_name(name);
+            }
+        }
+    }
+
+    fn ins_name(&mut self, e: RegEntry, origin: &Origin) {
+        self.delete_global_name(&e.name);
+        self.insert_global_name(e, origin);
+    }
+
+    fn ins_name_ext(&mut self, e: RegEntry, reg_node: String, origin: &Origin) {
+        self.delete_global_name(&e.name);
+        if reg_node == self.name() {
+            self.node.link(&self.me, &e.pid);
+        }
+        lock(&self.tables).insert_ext(ExtEntry {
+            name: e.name.clone(),
+            pid: e.pid.clone(),
+            reg_node,
+        });
+        self.insert_global_name(e, origin);
+    }
+
+    fn insert_global_name(&mut self, e: RegEntry, origin: &Origin) {
+        let mref = self
+            .node
+            .monitor(&self.me, PidOrName::Pid(e.pid.clone()), None);
+        let name = e.name.clone();
+        tracing::debug!(%name, pid = %e.pid, "global: name inserted");
+        lock(&self.tables).insert_name(e, mref);
+        if !self.lock_still_set(origin) {
+            tracing::debug!(%name, "global: the lock is gone; name dropped");
+            self.delete_global_name(&name);
+        }
+    }
+
+    /// Is the lock that covers this insertion still held here?
+    fn lock_still_set(&self, origin: &Origin) -> bool {
+        let t = lock(&self.tables);
+        match t.lock(&term::atom("global")) {
+            Some(l) => match origin {
+                Origin::Pid(p) => l.holders.iter().any(|(h, _)| h == *p),
+                Origin::Exchange(extra) => match wire::extra_lock(extra) {
+                    Some(id) => match term::as_tuple(&id) {
+                        Some([g, req]) if term::is_atom(g, "global") => same(req, &l.requester),
+                        _ => false,
+                    },
+                    None => false,
+                },
+            },
+            None => !self.global_lock_down,
+        }
+    }
+
+    fn delete_global_name(&mut self, name: &Term) {
+        let Some(ne) = lock(&self.tables).remove_name(name) else {
+            return;
+        };
+        tracing::debug!(%name, pid = %ne.entry.pid, "global: name deleted");
+        self.node.demonitor(&self.me, &ne.mref);
+        let ext = {
+            let mut t = lock(&self.tables);
+            match t.ext(name) {
+                Some(x) if x.pid == ne.entry.pid => t.remove_ext(name),
+                _ => None,
+            }
+        };
+        if let Some(x) = ext
+            && x.reg_node == self.name()
+        {
+            let busy = {
+                let t = lock(&self.tables);
+                !t.names_of_pid(&x.pid).is_empty() || t.pid_holds_lock(&x.pid)
+            };
+            if !busy {
+                self.node.unlink(&self.me, &x.pid);
+            }
+        }
+    }
+
+    /// A monitor on a registered process got noconnection although its node
+    /// was never up here: our dial lost a simultaneous connect while the
+    /// node's own connection to us is still coming (OTP never reports that as
+    /// a node-down). Look again once the node is up, or give up after a while.
+    fn defer_name_down(&mut self, mref: &Reference) -> bool {
+        let entry = {
+            let t = lock(&self.tables);
+            t.names
+                .iter()
+                .find(|e| &e.mref == mref)
+                .map(|e| e.entry.clone())
+        };
+        let Some(e) = entry else {
+            return false;
+        };
+        let peer = e.pid.node.name.clone();
+        if self.node.is_local(&e.pid) || self.visible.contains(&peer) {
+            return false;
+        }
+        let (node, cmd, mref) = (self.node.clone(), self.cmd.clone(), mref.clone());
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + SYNC_OTHER_PATIENCE;
+            while !node.nodes().contains(&peer) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = cmd.send(Cmd::Remonitor { name: e.name, mref });
+        });
+        true
+    }
+
+    fn remonitor(&mut self, name: &Term, old: &Reference) {
+        let pid = match lock(&self.tables).name(name) {
+            Some(e) if &e.mref == old => e.entry.pid.clone(),
+            _ => return,
+        };
+        if !self.node.nodes().contains(&pid.node.name) {
+            self.delete_global_name(name);
+            return;
+        }
+        let mref = self
+            .node
+            .monitor(&self.me, PidOrName::Pid(pid.clone()), None);
+        let mut t = lock(&self.tables);
+        if let Some(e) = t.names.iter_mut().find(|e| &e.mref == old) {
+            e.mref = mref;
+        }
+    }
+
+    fn del_name_by_ref(&mut self, mref: &Reference) {
+        let name = lock(&self.tables).name_by_ref(mref);
+        if let Some(name) = name {
+            self.delete_global_name(&name);
+        }
+    }
+
+    // ---- locks ------------------------------------------------------------
+
+    fn handle_set_lock(&mut self, id: &LockId, pid: &Pid) -> bool {
+        let holders = lock(&self.tables).can_set_lock(id);
+        match holders {
+            None => false,
+            Some(h) if h.iter().any(|(p, _)| p == pid) => true,
+            Some(_) => {
+                let mref = self
+                    .node
+                    .monitor(&self.me, PidOrName::Pid(pid.clone()), None);
+                let mut t = lock(&self.tables);
+                match t.lock_mut(&id.resource) {
+                    Some(l) => l.holders.insert(0, (pid.clone(), mref)),
+                    None => t.locks.push(Lock {
+                        key: super::order::canon(&id.resource),
+                        resource: id.resource.clone(),
+                        requester: id.requester.clone(),
+                        holders: vec![(pid.clone(), mref)],
+                    }),
+                }
+                true
+            }
+        }
+    }
+
+    fn handle_del_lock(&mut self, id: &LockId, pid: &Pid) {
+        let held = lock(&self.tables)
+            .lock(&id.resource)
+            .is_some_and(|l| same(&l.requester, &id.requester));
+        if held {
+            self.remove_lock(&id.resource, pid, false);
+        }
+    }
+
+    fn remove_lock(&mut self, resource: &Term, pid: &Pid, down: bool) {
+        let mut t = lock(&self.tables);
+        let Some(l) = t.lock_mut(resource) else {
+            return;
+        };
+        if l.holders.len() == 1 && l.holders[0].0 == *pid {
+            let mref = l.holders[0].1.clone();
+            t.remove_lock(resource);
+            drop(t);
+            self.node.demonitor(&self.me, &mref);
+            if term::is_atom(resource, "global") {
+                self.global_lock_down = down;
+            }
+        } else if let Some(i) = l.holders.iter().position(|(p, _)| p == pid) {
+            let (_, mref) = l.holders.remove(i);
+            drop(t);
+            self.node.demonitor(&self.me, &mref);
+        }
+    }
+
+    fn delete_lock_by_ref(&mut self, mref: &Reference) {
+        let locks = lock(&self.tables).locks_by_ref(mref);
+        for l in locks {
+            if let Some((pid, _)) = l.holders.iter().find(|(_, r)| r == mref) {
+                self.remove_lock(&l.resource, &pid.clone(), true);
+            }
+        }
+    }
+}
+
+async fn next_event(
+    events: &mut Option<broadcast::Receiver<NodeEvent>>,
+) -> Result<NodeEvent, broadcast::error::RecvError> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
