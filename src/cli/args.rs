@@ -1,0 +1,95 @@
+//! The node flags the subcommands share: the node's name and cookie, EPMD's port, and what only a running node takes.
+
+use clap::Args;
+use erlnode::{Node, NodeBuilder, epmd, names};
+use std::time::Duration;
+
+/// Where EPMD is: every command that talks to EPMD takes it.
+#[derive(Args, Debug, Clone)]
+pub struct EpmdArgs {
+    /// EPMD port (default: $ERL_EPMD_PORT, else 4369).
+    #[arg(long, value_name = "PORT")]
+    pub epmd_port: Option<u16>,
+}
+
+impl EpmdArgs {
+    /// The EPMD port: the flag, else `$ERL_EPMD_PORT`, else 4369.
+    pub fn port(&self) -> u16 {
+        self.epmd_port.unwrap_or_else(epmd::epmd_port_from_env)
+    }
+}
+
+/// What a command that connects to a node needs: this node's name and cookie, and EPMD.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// Short node name: NAME or NAME@HOST (host defaults to the short host name).
+    #[arg(long, conflicts_with = "name")]
+    pub sname: Option<String>,
+    /// Long node name: NAME@HOST.DOMAIN or NAME@IP.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The magic cookie (default: ~/.erlang.cookie, created when absent).
+    #[arg(long)]
+    pub cookie: Option<String>,
+    #[command(flatten)]
+    pub epmd: EpmdArgs,
+}
+
+impl ConnectArgs {
+    /// A node builder with these flags; `default_sname` names the node when neither
+    /// `--sname` nor `--name` is given.
+    pub fn builder(&self, default_sname: &str) -> Result<NodeBuilder, Box<dyn std::error::Error>> {
+        let full = match (&self.sname, &self.name) {
+            (Some(s), _) => names::short_name(s)?,
+            (None, Some(n)) => names::long_name(n)?,
+            (None, None) => names::short_name(default_sname)?,
+        };
+        let mut b = Node::builder(full).epmd_port(self.epmd.port());
+        if let Some(c) = &self.cookie {
+            b = b.cookie(c.clone());
+        }
+        Ok(b)
+    }
+
+    /// A hidden node for a one-shot command (`ping`, `call`, ...), named after the
+    /// command and this process unless the user named it.
+    pub async fn one_shot_node(&self, command: &str) -> Result<Node, Box<dyn std::error::Error>> {
+        let default = format!("erlnode_{command}_{}", std::process::id());
+        Ok(self.builder(&default)?.hidden(true).start().await?)
+    }
+}
+
+/// The flags of a running node (`erlnode` without a subcommand).
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    /// Run as a hidden node (not in the peers' Node.list/0).
+    #[arg(long)]
+    pub hidden: bool,
+    /// Nodes to connect to at start-up.
+    #[arg(long, value_name = "NODE")]
+    pub connect: Vec<String>,
+    /// Distribution listen port (default: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Register an I/O server on this node's stdout in :global under NAME, so that
+    /// `IO.puts(:global.whereis_name(:NAME), "Hello")` prints here.
+    #[arg(long, value_name = "NAME")]
+    pub global_io: Option<String>,
+    /// Seconds without traffic before a peer is declared down (ticks go every quarter of it).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub net_ticktime: u64,
+}
+
+impl NodeArgs {
+    /// The builder of the running node.
+    pub fn builder(&self) -> Result<NodeBuilder, Box<dyn std::error::Error>> {
+        Ok(self
+            .conn
+            .builder("erlnode")?
+            .hidden(self.hidden)
+            .port(self.port)
+            .net_ticktime(Duration::from_secs(self.net_ticktime)))
+    }
+}
