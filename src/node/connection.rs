@@ -1,19 +1,23 @@
 //! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
 
-use super::outqueue::{OutQueue, Taken};
-use super::process::Origin;
+use super::mailbox::Origin;
+use super::outqueue::{OutQueue, Pushed, Taken};
+use super::peers::{PeerState, Peers};
 use super::stats::IoCounters;
-use super::{Node, NodeEvent, epmd_client, peers};
+use super::{Node, NodeError, NodeEvent, epmd_client, lock, peers};
 use crate::proto::control::decode_frame_deferred;
+use crate::proto::control::{Control, encode_frame};
 use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
 use crate::proto::handshake::{
     Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step,
 };
+use eetf::Term;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -429,5 +433,101 @@ struct Hex<'a>(&'a [u8]);
 impl std::fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// Starts dialling `node` (under the peers lock); returns nothing, the entry holds the queue.
+fn start_dial(node: &Node, peers: &mut Peers, name: &str) {
+    let mut entry = peers.new_entry(PeerState::Dialing { task: None });
+    let id = entry.id;
+    let task = tokio::spawn(dial(node.clone(), name.to_owned(), id));
+    entry.state = PeerState::Dialing {
+        task: Some(task.abort_handle()),
+    };
+    peers.map.insert(name.to_owned(), entry);
+}
+
+/// Encodes a control message (and payload) and queues it for `peer`. With
+/// `connect`, a missing connection is dialled first (the frame waits in the
+/// queue); without, the frame is dropped when no connection is up or coming.
+pub(crate) fn send_control(
+    node: &Node,
+    peer: &str,
+    ctl: &Control,
+    payload: Option<&Term>,
+    connect: bool,
+) {
+    if peer == node.name() {
+        return;
+    }
+    let (queue, id) = {
+        let mut peers = lock(&node.inner.peers);
+        if !peers.map.contains_key(peer) {
+            if !connect {
+                return;
+            }
+            if crate::proto::handshake::check_node_name(peer).is_err() {
+                tracing::debug!(%peer, "dropping a send to an invalid node name");
+                return;
+            }
+            start_dial(node, &mut peers, peer);
+        }
+        match peers.map.get(peer) {
+            Some(e) => (e.queue.queue().clone(), e.id),
+            None => return,
+        }
+    };
+    // Encoded in place at the end of the queue, outside the connection table's lock.
+    match queue.push(|buf| encode_frame(ctl, payload, buf)) {
+        Ok(Pushed::Queued | Pushed::Closed) => {}
+        Ok(Pushed::Overflowed(held)) => {
+            let reason = format!(
+                "outgoing queue over its limit ({held} bytes queued): the peer is not taking what is sent"
+            );
+            tracing::warn!(%peer, "{reason}");
+            // The closed queue stops the writer of a connection still dialling.
+            peers::connection_down(node, peer, id, reason);
+        }
+        Err(e) => tracing::warn!(%peer, "cannot encode a message: {e}"),
+    }
+}
+
+/// Connects to `peer` unless already connected, waiting for the outcome.
+pub(crate) async fn connect(node: &Node, peer: &str) -> Result<(), NodeError> {
+    if peer == node.name() {
+        return Ok(());
+    }
+    crate::proto::handshake::check_node_name(peer).map_err(|e| NodeError::Connect {
+        node: peer.into(),
+        reason: e.to_string(),
+    })?;
+    let rx = {
+        let mut peers = lock(&node.inner.peers);
+        if !peers.map.contains_key(peer) {
+            start_dial(node, &mut peers, peer);
+        }
+        let Some(e) = peers.map.get_mut(peer) else {
+            return Err(NodeError::Connect {
+                node: peer.into(),
+                reason: "connection table changed".into(),
+            });
+        };
+        if matches!(e.state, PeerState::Up { .. }) {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        e.waiters.push(tx);
+        rx
+    };
+    match rx.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(NodeError::Connect {
+            node: peer.into(),
+            reason,
+        }),
+        Err(_) => Err(NodeError::Connect {
+            node: peer.into(),
+            reason: "connection attempt abandoned".into(),
+        }),
     }
 }

@@ -1,6 +1,6 @@
 //! Incoming control messages from a peer, applied to the local process table.
 
-use super::process::{Msg, Origin};
+use super::mailbox::{Msg, Origin};
 use super::{Node, peers};
 use crate::proto::control::{CheckedMessage, Control, Payload};
 use crate::term;
@@ -61,7 +61,7 @@ impl Node {
             Control::Unlink { from, to } => self.remote_unlink(&from, &to),
             Control::UnlinkId { id, from, to } => {
                 self.remote_unlink(&from, &to);
-                peers::send_control(
+                super::connection::send_control(
                     self,
                     peer,
                     &Control::UnlinkIdAck {

@@ -1,10 +1,11 @@
 //! The tokio runtime of a node: configuration, start-up, and the handle that embeds a node in a program.
 
-mod connection;
+pub(crate) mod connection;
 pub(crate) mod cookie;
 mod dispatch;
 pub(crate) mod epmd_client;
 pub(crate) mod epmd_server;
+mod mailbox;
 pub(crate) mod names;
 mod outqueue;
 pub(crate) mod peers;
@@ -276,7 +277,7 @@ impl Node {
 
     /// Connects to `node` unless already connected.
     pub async fn connect(&self, node: &str) -> Result<(), NodeError> {
-        peers::connect(self, node).await
+        connection::connect(self, node).await
     }
 
     /// Closes the connection to `node` (as `erlang:disconnect_node/1`); links
@@ -383,7 +384,7 @@ impl Node {
             self.deliver(to, msg);
         } else {
             let ctl = crate::proto::control::Control::Send { to: to.clone() };
-            peers::send_control(self, &to.node.name, &ctl, Some(&msg), true);
+            connection::send_control(self, &to.node.name, &ctl, Some(&msg), true);
         }
     }
 
@@ -394,17 +395,17 @@ impl Node {
             self.deliver(to, msg.clone());
         } else {
             let ctl = crate::proto::control::Control::Send { to: to.clone() };
-            peers::send_control(self, &to.node.name, &ctl, Some(msg), true);
+            connection::send_control(self, &to.node.name, &ctl, Some(msg), true);
         }
     }
 
     /// Sends to a locally registered name; false if nothing has that name.
     pub fn send_local_named(&self, name: &str, msg: Term) -> bool {
-        self.send_local_named_msg(name, process::Msg::Term(msg))
+        self.send_local_named_msg(name, mailbox::Msg::Term(msg))
     }
 
     /// [`Node::send_local_named`] for a term or a checked message.
-    pub(crate) fn send_local_named_msg(&self, name: &str, msg: process::Msg) -> bool {
+    pub(crate) fn send_local_named_msg(&self, name: &str, msg: mailbox::Msg) -> bool {
         match self.whereis(name) {
             Some(pid) => {
                 self.deliver_msg(&pid, msg);

@@ -1,10 +1,10 @@
 //! The connection table: one entry per peer node, its outgoing queue, dialling on first send, simultaneous-connect rules.
 
-use super::outqueue::{OutQueue, Pushed, QueueOwner};
-use super::{Node, NodeError, NodeEvent, connection, lock};
-use crate::proto::control::{Control, encode_frame};
+use super::outqueue::{OutQueue, QueueOwner};
+use super::{Node, NodeEvent, lock};
+
 use crate::proto::handshake::{Established, Status};
-use eetf::Term;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -32,7 +32,7 @@ pub(crate) struct PeerEntry {
 }
 
 pub(crate) struct Peers {
-    map: HashMap<String, PeerEntry>,
+    pub(crate) map: HashMap<String, PeerEntry>,
     next_id: u64,
     /// Bytes a peer's outgoing queue may hold (see [`crate::node::NodeBuilder::max_send_queue`]).
     queue_limit: usize,
@@ -47,7 +47,7 @@ impl Peers {
         }
     }
 
-    fn new_entry(&mut self, state: PeerState) -> PeerEntry {
+    pub(crate) fn new_entry(&mut self, state: PeerState) -> PeerEntry {
         self.next_id += 1;
         PeerEntry {
             id: self.next_id,
@@ -56,102 +56,6 @@ impl Peers {
             state,
             waiters: Vec::new(),
         }
-    }
-}
-
-/// Starts dialling `node` (under the peers lock); returns nothing, the entry holds the queue.
-fn start_dial(node: &Node, peers: &mut Peers, name: &str) {
-    let mut entry = peers.new_entry(PeerState::Dialing { task: None });
-    let id = entry.id;
-    let task = tokio::spawn(connection::dial(node.clone(), name.to_owned(), id));
-    entry.state = PeerState::Dialing {
-        task: Some(task.abort_handle()),
-    };
-    peers.map.insert(name.to_owned(), entry);
-}
-
-/// Encodes a control message (and payload) and queues it for `peer`. With
-/// `connect`, a missing connection is dialled first (the frame waits in the
-/// queue); without, the frame is dropped when no connection is up or coming.
-pub(crate) fn send_control(
-    node: &Node,
-    peer: &str,
-    ctl: &Control,
-    payload: Option<&Term>,
-    connect: bool,
-) {
-    if peer == node.name() {
-        return;
-    }
-    let (queue, id) = {
-        let mut peers = lock(&node.inner.peers);
-        if !peers.map.contains_key(peer) {
-            if !connect {
-                return;
-            }
-            if crate::proto::handshake::check_node_name(peer).is_err() {
-                tracing::debug!(%peer, "dropping a send to an invalid node name");
-                return;
-            }
-            start_dial(node, &mut peers, peer);
-        }
-        match peers.map.get(peer) {
-            Some(e) => (e.queue.queue().clone(), e.id),
-            None => return,
-        }
-    };
-    // Encoded in place at the end of the queue, outside the connection table's lock.
-    match queue.push(|buf| encode_frame(ctl, payload, buf)) {
-        Ok(Pushed::Queued | Pushed::Closed) => {}
-        Ok(Pushed::Overflowed(held)) => {
-            let reason = format!(
-                "outgoing queue over its limit ({held} bytes queued): the peer is not taking what is sent"
-            );
-            tracing::warn!(%peer, "{reason}");
-            // The closed queue stops the writer of a connection still dialling.
-            connection_down(node, peer, id, reason);
-        }
-        Err(e) => tracing::warn!(%peer, "cannot encode a message: {e}"),
-    }
-}
-
-/// Connects to `peer` unless already connected, waiting for the outcome.
-pub(crate) async fn connect(node: &Node, peer: &str) -> Result<(), NodeError> {
-    if peer == node.name() {
-        return Ok(());
-    }
-    crate::proto::handshake::check_node_name(peer).map_err(|e| NodeError::Connect {
-        node: peer.into(),
-        reason: e.to_string(),
-    })?;
-    let rx = {
-        let mut peers = lock(&node.inner.peers);
-        if !peers.map.contains_key(peer) {
-            start_dial(node, &mut peers, peer);
-        }
-        let Some(e) = peers.map.get_mut(peer) else {
-            return Err(NodeError::Connect {
-                node: peer.into(),
-                reason: "connection table changed".into(),
-            });
-        };
-        if matches!(e.state, PeerState::Up { .. }) {
-            return Ok(());
-        }
-        let (tx, rx) = oneshot::channel();
-        e.waiters.push(tx);
-        rx
-    };
-    match rx.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(reason)) => Err(NodeError::Connect {
-            node: peer.into(),
-            reason,
-        }),
-        Err(_) => Err(NodeError::Connect {
-            node: peer.into(),
-            reason: "connection attempt abandoned".into(),
-        }),
     }
 }
 

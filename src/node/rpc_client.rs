@@ -1,6 +1,6 @@
 //! Calls out of this node into other nodes: erpc (spawn_request of erpc:execute_call/4 with a monitor), with rex as the fallback.
 
-use super::{Node, Process, peers};
+use super::{Node, Process};
 use crate::otp::rpc::Class;
 use crate::proto::control::Control;
 use crate::term;
@@ -85,7 +85,7 @@ impl Node {
             term::atom(function),
             term::list(args),
         ]);
-        peers::send_control(self, node, &ctl, Some(&call_args), true);
+        super::connection::send_control(self, node, &ctl, Some(&call_args), true);
         let req_t = term::reference(&req_id);
         let mut spawned = None;
         loop {

@@ -63,7 +63,7 @@ impl Node {
                 }]);
             }
         } else {
-            peers::send_control(
+            super::connection::send_control(
                 self,
                 &b.node.name,
                 &Control::Link {
@@ -84,7 +84,7 @@ impl Node {
         }
         if !self.is_local(b) {
             let id = term::int(i64::from(rand::random::<u32>()) + 1);
-            peers::send_control(
+            super::connection::send_control(
                 self,
                 &b.node.name,
                 &Control::UnlinkId {
@@ -133,7 +133,7 @@ impl Node {
             to: target,
             reference: reference.clone(),
         };
-        peers::send_control(self, &target_node, &ctl, None, true);
+        super::connection::send_control(self, &target_node, &ctl, None, true);
         if !connected {
             // The connection attempt's failure (or later loss) reports noconnection.
             tracing::debug!(node = %target_node, "monitor on a node not yet connected");
@@ -168,7 +168,7 @@ impl Node {
     pub(crate) fn demonitor(&self, watcher: &Pid, reference: &Reference) {
         let remote = lock(&self.inner.table).remote_monitors.remove(reference);
         if let Some(m) = remote {
-            peers::send_control(
+            super::connection::send_control(
                 self,
                 &m.node,
                 &Control::DemonitorP {
@@ -212,7 +212,7 @@ impl Node {
                     reason,
                 }
             };
-            peers::send_control(self, &to.node.name, &ctl, None, !link);
+            super::connection::send_control(self, &to.node.name, &ctl, None, !link);
         }
     }
 
@@ -252,7 +252,7 @@ impl Node {
                 let obj = self.down_object(&m.target, self.name());
                 self.deliver(&m.watcher, down_message(&reference, obj, reason.clone()));
             } else {
-                peers::send_control(
+                super::connection::send_control(
                     self,
                     &m.watcher.node.name,
                     &Control::MonitorPExit {
@@ -285,7 +285,7 @@ impl Node {
                 if is_kill {
                     Some(term::atom("killed"))
                 } else if e.trap_exit {
-                    let _ = e.tx.send(super::process::Msg::Term(term::tuple(vec![
+                    let _ = e.tx.send(super::mailbox::Msg::Term(term::tuple(vec![
                         term::atom("EXIT"),
                         term::pid(&sig.from),
                         sig.reason.clone(),
@@ -387,7 +387,7 @@ impl Node {
         reference: Reference,
     ) {
         if !self.add_local_monitor(&watcher, &target, &reference) {
-            peers::send_control(
+            super::connection::send_control(
                 self,
                 &watcher.node.name,
                 &Control::MonitorPExit {
@@ -412,7 +412,7 @@ impl Node {
             None => false,
         };
         if !alive {
-            peers::send_control(
+            super::connection::send_control(
                 self,
                 &from.node.name,
                 &Control::Exit {

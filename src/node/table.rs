@@ -22,7 +22,7 @@ pub(crate) struct RemoteMonitor {
 }
 
 pub(crate) struct ProcEntry {
-    pub tx: super::process::MailboxTx,
+    pub tx: super::mailbox::MailboxTx,
     pub abort: Option<AbortHandle>,
     pub trap_exit: bool,
     /// What most processes never have, behind one pointer: the table's slot for
@@ -40,7 +40,7 @@ pub(crate) struct Extra {
 }
 
 impl ProcEntry {
-    pub fn new(tx: super::process::MailboxTx, group_leader: Option<Pid>) -> Self {
+    pub fn new(tx: super::mailbox::MailboxTx, group_leader: Option<Pid>) -> Self {
         ProcEntry {
             tx,
             abort: None,
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn names_links_and_monitors_live_in_the_extra_part_made_on_first_use() {
-        let (tx, _rx) = super::super::process::test_mailbox();
+        let (tx, _rx) = super::super::mailbox::test_mailbox();
         let mut e = ProcEntry::new(tx, None);
         assert!(e.extra.is_none());
         assert!(!e.remove_link(&Pid::new("a@h", 1, 0, 1)));

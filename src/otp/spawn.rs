@@ -1,7 +1,7 @@
 //! SPAWN_REQUEST from peers (Node.spawn, spawn_link/monitor, erpc): run the MFA as a Rust process and answer SPAWN_REPLY.
 
 use super::rpc::{CallContext, Exception};
-use crate::node::{Node, peers};
+use crate::node::Node;
 use crate::proto::control::{Control, PidOrName, SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR};
 use crate::term;
 use eetf::{Pid, Reference, Term};
@@ -51,7 +51,7 @@ impl Node {
     pub(crate) fn spawn_request(&self, peer: &str, req: SpawnRequest) {
         let (req_id, requester) = (req.req_id.clone(), req.from.clone());
         let reply = |node: &Node, flags: i32, result: Term| {
-            peers::send_control(
+            crate::node::connection::send_control(
                 node,
                 peer,
                 &Control::SpawnReply {

@@ -7,7 +7,7 @@ use super::registrar::random_sleep;
 use super::resolve;
 use super::tables::{Lock, Tables};
 use super::wire::{self, CallReq, ExtEntry, Incoming, KnownNode, LockId, Op, RegEntry};
-use crate::node::{Node, NodeEvent, Process, lock, peers};
+use crate::node::{Node, NodeEvent, Process, lock};
 use crate::otp::gen_reply;
 use crate::proto::control::{Control, PidOrName};
 use crate::term;
@@ -239,7 +239,7 @@ impl Server {
             from: self.me.clone(),
             to: Atom::from(GNS),
         };
-        peers::send_control(&self.node, node, &ctl, Some(&msg), connect);
+        crate::node::connection::send_control(&self.node, node, &ctl, Some(&msg), connect);
     }
 
     fn pn(&mut self, node: &str) -> &mut PerNode {
@@ -924,7 +924,7 @@ impl Server {
                             from: me,
                             to: Atom::from(GNS),
                         };
-                        peers::send_control(
+                        crate::node::connection::send_control(
                             &node,
                             &n,
                             &ctl,

@@ -1,0 +1,171 @@
+//! Mailboxes: the queue between a process's senders and the process, with its waker.
+
+use super::lock;
+use crate::proto::etf::CheckedTerm;
+use eetf::Term;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// A mailbox: the messages sent and not yet taken, and the waiting receiver.
+///
+/// An idle one is a few dozen bytes (an empty queue allocates nothing), which
+/// is what lets a node hold many idle processes; a channel from tokio would
+/// allocate a block of 32 message slots up front.
+#[derive(Default)]
+pub(crate) struct MailboxState {
+    queue: VecDeque<Msg>,
+    waker: Option<Waker>,
+    /// The sending side is gone: the process has ended.
+    closed: bool,
+}
+
+/// A message in a mailbox: a term, or a peer's message checked by the connection's
+/// reader and built by the receiving process when it takes it (so the building, and
+/// later the freeing, happen on the receiver's task rather than the reader's).
+pub(crate) enum Msg {
+    Term(Term),
+    Checked(CheckedTerm, Arc<Origin>),
+}
+
+/// The connection a checked message came on, closed if the message cannot be built.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    pub peer: String,
+    pub id: u64,
+}
+
+/// The process table's end of a mailbox. Dropping it (when the process leaves
+/// the table) closes the mailbox: the receiver then sees [`ReceiveError::Exited`].
+pub(crate) struct MailboxTx(Arc<Mutex<MailboxState>>);
+
+/// The process's end of its mailbox.
+pub(crate) struct MailboxRx(Arc<Mutex<MailboxState>>);
+
+/// Message slots a waiting mailbox may keep allocated from an earlier burst.
+const IDLE_KEEP: usize = 4096;
+
+/// A mailbox for tests of the process table: the sending end, and the receiving end kept alive.
+#[cfg(test)]
+pub(crate) fn test_mailbox() -> (MailboxTx, impl Sized) {
+    mailbox()
+}
+
+pub(crate) fn mailbox() -> (MailboxTx, MailboxRx) {
+    let shared = Arc::new(Mutex::new(MailboxState::default()));
+    (MailboxTx(shared.clone()), MailboxRx(shared))
+}
+
+impl MailboxTx {
+    /// Queues `msg`; gives it back if the process has ended.
+    pub(crate) fn send(&self, msg: Msg) -> Result<(), Msg> {
+        let waker = {
+            let mut s = lock(&self.0);
+            if s.closed {
+                return Err(msg);
+            }
+            s.queue.push_back(msg);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MailboxTx {
+    fn drop(&mut self) {
+        let waker = {
+            let mut s = lock(&self.0);
+            s.closed = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl MailboxRx {
+    /// Moves everything queued into `into` (which must be empty), swapping
+    /// buffers so that neither side allocates; `Ready(false)` once closed and
+    /// drained.
+    pub(crate) fn poll_take_all(
+        &self,
+        into: &mut VecDeque<Msg>,
+        cx: &mut Context<'_>,
+    ) -> Poll<bool> {
+        let mut s = lock(&self.0);
+        if !s.queue.is_empty() {
+            std::mem::swap(&mut s.queue, into);
+            return Poll::Ready(true);
+        }
+        if s.closed {
+            return Poll::Ready(false);
+        }
+        // Going idle: do not keep what a burst grew (while busy, the two
+        // buffers are swapped back and forth and reused).
+        if into.capacity() > IDLE_KEEP {
+            *into = VecDeque::new();
+        }
+        if s.queue.capacity() > IDLE_KEEP {
+            s.queue = VecDeque::new();
+        }
+        match &mut s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term;
+
+    async fn take_all(rx: &MailboxRx) -> Option<Vec<Term>> {
+        let mut into = VecDeque::new();
+        std::future::poll_fn(|cx| rx.poll_take_all(&mut into, cx))
+            .await
+            .then(|| into.into_iter().map(term).collect())
+    }
+
+    fn term(m: Msg) -> Term {
+        match m {
+            Msg::Term(t) => t,
+            Msg::Checked(c, _) => c.build().unwrap(),
+        }
+    }
+
+    fn send(tx: &MailboxTx, t: Term) -> Result<(), Term> {
+        tx.send(Msg::Term(t)).map_err(term)
+    }
+
+    #[tokio::test]
+    async fn mailbox_hands_over_in_order_wakes_the_receiver_and_closes_on_drop() {
+        let (tx, rx) = mailbox();
+        send(&tx, term::int(1)).unwrap();
+        send(&tx, term::int(2)).unwrap();
+        assert_eq!(take_all(&rx).await, Some(vec![term::int(1), term::int(2)]));
+        // A receiver waiting on an empty mailbox is woken by a send from another task.
+        let waiter = tokio::spawn(async move { (take_all(&rx).await, rx) });
+        tokio::task::yield_now().await;
+        send(&tx, term::int(3)).unwrap();
+        let (got, rx) = waiter.await.unwrap();
+        assert_eq!(got, Some(vec![term::int(3)]));
+        // Dropping the table's end closes it: what was queued is still taken, then nothing.
+        send(&tx, term::int(4)).unwrap();
+        drop(tx);
+        assert_eq!(take_all(&rx).await, Some(vec![term::int(4)]));
+        assert_eq!(take_all(&rx).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_send_after_close_gives_the_message_back() {
+        let (tx, rx) = mailbox();
+        lock(&rx.0).closed = true;
+        assert_eq!(send(&tx, term::atom("late")), Err(term::atom("late")));
+    }
+}
