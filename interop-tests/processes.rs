@@ -371,15 +371,7 @@ async fn erl_call_reaches_the_rust_node() {
     let epmd = free_port();
     let alive = unique("rust");
     let node = lib_node(&alive, epmd).await;
-    let lib = std::process::Command::new("erl")
-        .args([
-            "-noshell",
-            "-eval",
-            "io:format(\"~s\", [code:lib_dir(erl_interface)]), halt().",
-        ])
-        .output()
-        .unwrap();
-    let erl_call = format!("{}/bin/erl_call", String::from_utf8_lossy(&lib.stdout));
+    let erl_call = erl_call();
     let out = tokio::process::Command::new(&erl_call)
         .args(["-sname", &alive, "-c", COOKIE, "-a", "erlang node []"])
         .env("ERL_EPMD_PORT", epmd.to_string())

@@ -27,6 +27,31 @@ pub fn have_elixir(test: &str) -> bool {
     false
 }
 
+/// The `erl_call` to run: the one on PATH (an OTP-matrix wrapper folder has one), else the
+/// one in `code:lib_dir(erl_interface)/bin` of the `erl` on PATH, where OTP installs it.
+pub fn erl_call() -> std::path::PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("erl_call"))
+            .find(|p| p.is_file())
+    });
+    if let Some(p) = on_path {
+        return p;
+    }
+    let lib = std::process::Command::new("erl")
+        .args([
+            "-noshell",
+            "-eval",
+            "io:format(\"~s\", [code:lib_dir(erl_interface)]), halt().",
+        ])
+        .output()
+        .expect("erl runs");
+    std::path::PathBuf::from(format!(
+        "{}/bin/erl_call",
+        String::from_utf8_lossy(&lib.stdout)
+    ))
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     l.local_addr().unwrap().port()
