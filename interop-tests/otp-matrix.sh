@@ -44,28 +44,9 @@ if [ "${1:-}" = --list ]; then suites; exit 0; fi
 if [ $# -gt 0 ]; then RELEASES=("$@"); else read -r -a RELEASES <<<"${ERLNODE_OTP_MATRIX:-host trixie sid}"; fi
 mapfile -t SUITES < <(suites)
 
-# ------------------------------------------------------------------ cleanup on every exit
-# Each process started below inherits this token; at exit every process carrying it is
-# killed by pid (BEAMs, and epmd daemons that outlive their node).
-export ERLNODE_MATRIX_TOKEN="otp-matrix-$$-$(date +%s%N)"
-cleanup() {
-    local pid pids=()
-    for env in /proc/[0-9]*/environ; do
-        pid=${env#/proc/}; pid=${pid%/environ}
-        [ "$pid" = $$ ] && continue
-        if tr '\0' '\n' <"$env" 2>/dev/null | grep -qxF "ERLNODE_MATRIX_TOKEN=$ERLNODE_MATRIX_TOKEN"; then
-            pids+=("$pid")
-        fi
-    done
-    if [ ${#pids[@]} -gt 0 ]; then
-        kill -TERM "${pids[@]}" 2>/dev/null
-        sleep 1
-        kill -KILL "${pids[@]}" 2>/dev/null
-    fi
-    return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Every process this run starts is killed when it ends (see run-token.sh).
+# shellcheck source=interop-tests/run-token.sh
+. "$REPO/interop-tests/run-token.sh"
 
 # ------------------------------------------------------------------ build once
 echo "==> building the interop test binaries (${SUITES[*]})"
