@@ -78,12 +78,22 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
     let timeout = node.inner.handshake_timeout;
     let mut adopted = None;
     let result = tokio::time::timeout(timeout, async {
+        // The status was `alive` and the peer answered `true`: the connection that is
+        // up is replaced, but only once this one has proved the cookie (as OTP's
+        // dist_util waits for the challenge reply before it kills the old one), so
+        // nobody without the cookie can cut off a connected peer.
         let mut replace = false;
         loop {
             let packet = read_packet(&mut stream, &mut buf).await?;
             let step = match acceptor.handle(&packet) {
                 Ok(Accepted::Decide(sn)) => {
-                    let (status, abandoned_dial) = peers::accept_status(&node, &sn.name);
+                    let own = sn.name == node.name();
+                    let (status, abandoned_dial) = if own {
+                        // OTP finds no connection id for itself and answers nok.
+                        (Status::Nok, None)
+                    } else {
+                        peers::accept_status(&node, &sn.name)
+                    };
                     adopted = abandoned_dial;
                     replace = status == Status::Alive;
                     match acceptor.decide(status) {
@@ -93,7 +103,7 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
                         }
                         Err((bytes, e)) => {
                             let _ = write(&mut stream, &bytes).await;
-                            return Err(explain(e));
+                            return Err(explain(if own { HandshakeError::OwnName } else { e }));
                         }
                     }
                 }
@@ -111,16 +121,12 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
                 }
             };
             match step {
-                Step::Send(bytes) => {
-                    if replace {
-                        if let Some(p) = acceptor.peer_name() {
-                            peers::replace_old(&node, p);
-                        }
-                        replace = false;
-                    }
-                    write(&mut stream, &bytes).await?;
-                }
+                Step::Send(bytes) => write(&mut stream, &bytes).await?,
                 Step::Done(bytes, est) => {
+                    if replace {
+                        // The cookie is proved: now the old connection goes.
+                        peers::replace_old(&node, &est.peer_name);
+                    }
                     write(&mut stream, &bytes).await?;
                     return Ok(est);
                 }
@@ -132,6 +138,7 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
         Ok(Ok(est)) => return run_connection(node, stream, buf, est).await,
         Ok(Err(reason)) => {
             match acceptor.peer_name() {
+                // A name that parsed has no control characters (check_node_name).
                 Some(peer) => {
                     tracing::error!("connection attempt from node {peer} rejected: {reason}")
                 }

@@ -14,6 +14,8 @@ pub enum ControlError {
     NotPassThrough(u8),
     #[error("bad control term: {0}")]
     Etf(#[from] EtfError),
+    #[error("bad message payload: {0}")]
+    Payload(EtfError),
     #[error("control message {op} is malformed: {detail}")]
     Malformed { op: i32, detail: String },
     #[error("control message is not a tuple with an integer operation: {0}")]
@@ -637,10 +639,10 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
         let payload = if (DEFER_MIN..=DEFER_MAX).contains(&payload.len()) {
             Payload::Checked(CheckedTerm::check_exact(payload).map_err(|e| match e {
                 EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
-                e => ControlError::Etf(e),
+                e => ControlError::Payload(e),
             })?)
         } else {
-            let (term, used) = etf::decode(payload)?;
+            let (term, used) = etf::decode(payload).map_err(ControlError::Payload)?;
             if used != payload.len() {
                 return Err(ControlError::Trailing(payload.len() - used));
             }
@@ -688,7 +690,7 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
         if rest.is_empty() {
             return Err(ControlError::MissingPayload { op });
         }
-        let (payload, used) = etf::decode(rest)?;
+        let (payload, used) = etf::decode(rest).map_err(ControlError::Payload)?;
         if used != rest.len() {
             return Err(ControlError::Trailing(rest.len() - used));
         }

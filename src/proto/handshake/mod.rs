@@ -26,9 +26,8 @@ pub enum HandshakeError {
     OldHandshake,
     #[error("peer {peer} lacks required distribution flags: {missing}")]
     MissingFlags { peer: String, missing: DistFlags },
-    #[error(
-        "connection attempt from node {peer} rejected: invalid challenge reply (wrong cookie?)"
-    )]
+    /// The caller's log line names the peer; the message does not repeat it.
+    #[error("invalid challenge reply (the peer has another cookie?)")]
     BadChallengeReply { peer: String },
     #[error("node {peer} did not accept our cookie (invalid challenge ack)")]
     BadChallengeAck { peer: String },
@@ -36,8 +35,11 @@ pub enum HandshakeError {
     Refused { peer: String, status: String },
     #[error("dialled {expected} but the node there is {actual}")]
     WrongNode { expected: String, actual: String },
-    #[error("invalid node name {name:?}: {why}")]
+    #[error("invalid node name \"{}\": {why}", Escaped(name))]
     BadNodeName { name: String, why: &'static str },
+    /// A peer announced our own node name (OTP answers `nok` too).
+    #[error("the peer uses our own node name")]
+    OwnName,
     #[error("handshake step called in the wrong state: {0}")]
     State(&'static str),
 }
@@ -104,7 +106,29 @@ impl Status {
     }
 }
 
-/// Checks that `name` looks like `alive@host` with sane lengths.
+/// Peer-supplied text for a log line or error message: control characters, quotes
+/// and backslashes escaped (`\n`, `\u{1b}`, ...), so it can never end the line or
+/// forge another one.
+pub struct Escaped<'a>(pub &'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        for c in self.0.chars() {
+            if c.is_control() || c == '"' || c == '\\' {
+                for e in c.escape_debug() {
+                    f.write_char(e)?;
+                }
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `name` looks like `alive@host` with sane lengths and no control
+/// characters (a name ends up in log lines and atoms).
 pub fn check_node_name(name: &str) -> Result<(), HandshakeError> {
     let bad = |why| HandshakeError::BadNodeName {
         name: name.chars().take(80).collect(),
@@ -112,6 +136,9 @@ pub fn check_node_name(name: &str) -> Result<(), HandshakeError> {
     };
     if name.len() > MAX_NODE_NAME {
         return Err(bad("too long"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad("it contains control characters"));
     }
     match name.split_once('@') {
         Some((alive, host)) if !alive.is_empty() && !host.is_empty() && !host.contains('@') => {
@@ -244,7 +271,7 @@ pub fn parse_send_name(packet: &[u8]) -> Result<SendName, HandshakeError> {
     let flags = DistFlags(r.u64()?);
     let creation = r.u32()?;
     let name = r.name()?;
-    r.end()?;
+    // Bytes after the name are ignored, as OTP's dist_util does (room for extensions).
     Ok(SendName {
         flags,
         creation,
@@ -267,7 +294,7 @@ pub fn parse_challenge(packet: &[u8]) -> Result<Challenge, HandshakeError> {
     let challenge = r.u32()?;
     let creation = r.u32()?;
     let name = r.name()?;
-    r.end()?;
+    // Bytes after the name are ignored, as for send_name.
     Ok(Challenge {
         flags,
         challenge,
@@ -363,7 +390,8 @@ impl Initiator {
             }
             other => Err(HandshakeError::Refused {
                 peer: self.peer.clone(),
-                status: String::from_utf8_lossy(&other[..other.len().min(64)]).into_owned(),
+                status: Escaped(&String::from_utf8_lossy(&other[..other.len().min(64)]))
+                    .to_string(),
             }),
         }
     }
