@@ -34,7 +34,7 @@
 //! runtime; `otp` the services a BEAM node expects on a peer; `eval` the interpreter
 //! of shell funs; [`term`] terms as Rust values, printed and parsed in Elixir syntax.
 
-#![allow(missing_docs)] // being documented: the lint is switched to `warn` next
+#![warn(missing_docs)]
 
 mod eval;
 mod node;

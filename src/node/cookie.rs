@@ -6,24 +6,42 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// Why the cookie could not be had.
 #[derive(Debug, Error)]
 pub enum CookieError {
+    /// `HOME` is unset or empty, so `~/.erlang.cookie` has no place.
     #[error("cannot find the home directory (HOME is not set) to read .erlang.cookie")]
     NoHome,
+    /// The cookie file may be read or written by group or others; erl refuses it too.
     #[error("cookie file {path} must be accessible by owner only (its mode is {mode:o})")]
-    TooOpen { path: PathBuf, mode: u32 },
+    TooOpen {
+        /// The cookie file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The cookie file exists but cannot be read.
     #[error("cannot read cookie file {path}: {source}")]
     Read {
+        /// The cookie file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// The cookie file was absent and could not be created.
     #[error("cannot create cookie file {path}: {source}")]
     Create {
+        /// The cookie file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// The cookie file holds no cookie.
     #[error("cookie file {path} is empty")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The cookie file.
+        path: PathBuf,
+    },
 }
 
 /// A cookie. Its Debug and Display never show the secret.
@@ -31,9 +49,16 @@ pub enum CookieError {
 pub struct Cookie(String);
 
 impl Cookie {
+    /// A cookie with the given secret text.
+    ///
+    /// ```
+    /// let c = erlnode::Cookie::new("secret");
+    /// assert_eq!(format!("{c:?}"), "Cookie(<hidden>)");
+    /// ```
     pub fn new(secret: impl Into<String>) -> Self {
         Cookie(secret.into())
     }
+    /// The secret, as the handshake digests it.
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }

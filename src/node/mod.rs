@@ -31,27 +31,44 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+/// Why a node operation failed.
 #[derive(Debug, Error)]
 pub enum NodeError {
+    /// The node name is malformed.
     #[error("node name: {0}")]
     Name(#[from] names::NameError),
+    /// The cookie could not be had.
     #[error("cookie: {0}")]
     Cookie(#[from] cookie::CookieError),
+    /// EPMD refused the registration or could not be reached.
     #[error("epmd: {0}")]
     Epmd(#[from] crate::proto::epmd::EpmdError),
     #[error("cannot listen for distribution connections on {addr}: {source}")]
+    /// The distribution port could not be opened.
     Listen {
+        /// The address asked for.
         addr: SocketAddr,
+        /// What the operating system said.
         source: std::io::Error,
     },
     #[error("cannot connect to {node}: {reason}")]
-    Connect { node: String, reason: String },
+    /// A connection to another node failed.
+    Connect {
+        /// The node dialled.
+        node: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Another process is registered under that name.
     #[error("name {0} is already registered")]
     NameTaken(String),
+    /// The process is not alive.
     #[error("process {0} is not alive")]
     NoProc(String),
+    /// No answer came in time.
     #[error("timed out")]
     Timeout,
+    /// The node has been shut down.
     #[error("the node has shut down")]
     Shutdown,
 }
@@ -59,8 +76,20 @@ pub enum NodeError {
 /// A node coming up or going down, as seen by this node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeEvent {
-    Up { node: String, hidden: bool },
-    Down { node: String, reason: String },
+    /// A connection to `node` completed its handshake (`{nodeup, Node}`).
+    Up {
+        /// The peer's name.
+        node: String,
+        /// Whether the peer is hidden (not in `Node.list/0`).
+        hidden: bool,
+    },
+    /// The connection to `node` closed (`{nodedown, Node}`).
+    Down {
+        /// The peer's name.
+        node: String,
+        /// Why: a tick timeout, the peer closing, a protocol error, ...
+        reason: String,
+    },
 }
 
 /// The default of [`NodeBuilder::max_send_queue`]: 256 MiB.
@@ -101,6 +130,8 @@ impl NodeBuilder {
         self.cookie = Some(Cookie::new(cookie));
         self
     }
+    /// Starts as a hidden node (`erl -hidden`): not in the peers' `Node.list/0`, and
+    /// `:global` and `rex` leave it alone. Default: visible.
     pub fn hidden(mut self, hidden: bool) -> Self {
         self.hidden = hidden;
         self
@@ -110,6 +141,7 @@ impl NodeBuilder {
         self.port = port;
         self
     }
+    /// The address distribution connections are accepted on (default: all, `0.0.0.0`).
     pub fn listen_ip(mut self, ip: IpAddr) -> Self {
         self.listen_ip = ip;
         self
@@ -119,10 +151,13 @@ impl NodeBuilder {
         self.epmd_port = Some(port);
         self
     }
+    /// `net_ticktime` (default 60 s, at least 1 s): a peer silent for this long is declared
+    /// down, and the node ticks every quarter of it. Use the cluster's own value.
     pub fn net_ticktime(mut self, ticktime: Duration) -> Self {
         self.net_ticktime = ticktime.max(Duration::from_secs(1));
         self
     }
+    /// How long a handshake may take, as `net_setuptime` (default 7 s).
     pub fn handshake_timeout(mut self, t: Duration) -> Self {
         self.handshake_timeout = t;
         self
@@ -228,6 +263,23 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Node {
+    /// A [`NodeBuilder`] for the node named `name` (`alive@host`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), erlnode::NodeError> {
+    /// use erlnode::Node;
+    /// let node = Node::builder("doc_builder@localhost")
+    ///     .cookie("secret")
+    ///     .hidden(true)
+    ///     .epmd_port(43691) // a private EPMD; the node starts one when none answers
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(node.name(), "doc_builder@localhost");
+    /// assert!(node.nodes().is_empty());
+    /// node.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn builder(name: impl Into<String>) -> NodeBuilder {
         NodeBuilder::new(name)
     }
@@ -236,12 +288,15 @@ impl Node {
     pub fn name(&self) -> &str {
         &self.inner.name
     }
+    /// The node name as an atom, as it appears in pids and references.
     pub fn atom(&self) -> &Atom {
         &self.inner.atom
     }
+    /// This incarnation's creation number, given by EPMD at registration.
     pub fn creation(&self) -> u32 {
         self.inner.creation
     }
+    /// Whether the node runs hidden.
     pub fn hidden(&self) -> bool {
         self.inner.hidden
     }
@@ -249,6 +304,7 @@ impl Node {
     pub fn port(&self) -> u16 {
         self.inner.listen_port
     }
+    /// The `net_ticktime` the node runs with.
     pub fn net_ticktime(&self) -> Duration {
         self.inner.net_ticktime
     }
@@ -337,10 +393,12 @@ impl Node {
         pid.node == self.inner.atom && pid.creation == self.inner.creation
     }
 
+    /// The local process registered as `name`, as `Process.whereis/1`.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
         lock(&self.inner.table).whereis(name)
     }
 
+    /// The locally registered names, sorted, as `Process.registered/0`.
     pub fn registered(&self) -> Vec<String> {
         let mut v: Vec<String> = lock(&self.inner.table).names.keys().cloned().collect();
         v.sort();
@@ -364,6 +422,7 @@ impl Node {
         Ok(())
     }
 
+    /// Removes the registration `name`; false when nothing was registered under it.
     pub fn unregister(&self, name: &str) -> bool {
         let mut t = lock(&self.inner.table);
         match t.names.remove(name) {

@@ -3,10 +3,13 @@
 use crate::proto::handshake::check_node_name;
 use thiserror::Error;
 
+/// Why a node name could not be formed.
 #[derive(Debug, Error)]
 pub enum NameError {
+    /// The name given and what is wrong with it.
     #[error("invalid node name {0:?}: {1}")]
     Invalid(String, String),
+    /// The host part was left out and the machine's host name is unknown.
     #[error("cannot determine this machine's host name")]
     NoHostname,
 }

@@ -12,10 +12,13 @@ use std::future::Future;
 use std::time::Duration;
 use thiserror::Error;
 
+/// Why a receive returned no message.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ReceiveError {
+    /// Nothing matching arrived within the timeout.
     #[error("timed out waiting for a message")]
     Timeout,
+    /// The process has ended (it was killed by an exit signal, or the node shut down).
     #[error("the process has exited")]
     Exited,
 }
@@ -66,6 +69,33 @@ impl Node {
 
     /// Spawns a process running `f`; the term it returns is its exit reason
     /// (`normal` for a normal end). A panic ends it with `{panic, Message}`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use erlnode::{Node, term};
+    /// let node = Node::builder("doc_spawn@localhost").cookie("c").epmd_port(43692).start().await?;
+    ///
+    /// // A registered process answering {from, n} with {:double, 2 * n}.
+    /// let doubler = node.spawn(|mut p| async move {
+    ///     while let Ok(msg) = p.receive().await {
+    ///         if let Some([from, n]) = term::as_tuple(&msg)
+    ///             && let (Some(from), Some(n)) = (term::as_pid(from), term::as_int(n))
+    ///         {
+    ///             p.send(from, term::tuple(vec![term::atom("double"), term::int(2 * n)]));
+    ///         }
+    ///     }
+    ///     term::atom("normal")
+    /// });
+    /// node.register("doubler", &doubler)?;
+    ///
+    /// let mut me = node.process();
+    /// me.send_named("doubler", term::tuple(vec![term::pid(me.pid()), term::int(21)]));
+    /// let reply = me.receive().await?;
+    /// assert_eq!(term::print::inspect(&reply), "{:double, 42}");
+    /// node.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn spawn<F, Fut>(&self, f: F) -> Pid
     where
         F: FnOnce(Process) -> Fut + Send + 'static,
@@ -152,27 +182,32 @@ impl Node {
         }
     }
 
+    /// The group leader of a local process (where its I/O goes), if it has one.
     pub fn group_leader_of(&self, pid: &Pid) -> Option<Pid> {
         lock(&self.inner.table)
             .get(pid)
             .and_then(|e| e.group_leader().cloned())
     }
 
+    /// Sets the group leader of a local process, as `Process.group_leader/2`.
     pub fn set_group_leader(&self, pid: &Pid, gl: Pid) {
         if let Some(e) = lock(&self.inner.table).get_mut(pid) {
             e.extra_mut().group_leader = Some(gl);
         }
     }
 
+    /// Whether `pid` is a live process of this node, as `Process.alive?/1`.
     pub fn is_alive(&self, pid: &Pid) -> bool {
         self.is_local(pid) && lock(&self.inner.table).get(pid).is_some()
     }
 }
 
 impl Process {
+    /// This process's pid.
     pub fn pid(&self) -> &Pid {
         &self.pid
     }
+    /// The node this process runs on.
     pub fn node(&self) -> &Node {
         &self.node
     }
@@ -310,6 +345,7 @@ impl Process {
         self.node.link(&self.pid, other);
     }
 
+    /// Removes the link to `other`, if any.
     pub fn unlink(&self, other: &Pid) {
         self.node.unlink(&self.pid, other);
     }
@@ -330,6 +366,7 @@ impl Process {
         )
     }
 
+    /// Removes a monitor made by [`Process::monitor`] or [`Process::monitor_name`].
     pub fn demonitor(&self, reference: &Reference) {
         self.node.demonitor(&self.pid, reference);
     }

@@ -18,12 +18,17 @@ pub enum CallError {
     /// The called function raised.
     #[error("exception {}: {}", class.as_str(), crate::term::print::inspect(reason))]
     Exception {
+        /// `error`, `exit` or `throw`.
         class: Class,
+        /// The reason (for `throw`, the value thrown).
         reason: Term,
+        /// The stack trace the called node reported (`[]` when none).
         stack: Term,
     },
+    /// No answer came within the timeout.
     #[error("timed out")]
     Timeout,
+    /// The node could not be reached, or went down during the call; the text says why.
     #[error("noconnection: {0}")]
     NoConnection(String),
 }
@@ -31,6 +36,19 @@ pub enum CallError {
 impl Node {
     /// Calls `module:function(args)` on `node`, as `erpc:call/5`: the value,
     /// or the exception it raised, or a timeout, or noconnection.
+    ///
+    /// Elixir modules are atoms with the `Elixir.` prefix:
+    ///
+    /// ```no_run
+    /// # async fn f(node: erlnode::Node) -> Result<(), erlnode::CallError> {
+    /// use erlnode::term;
+    /// use std::time::Duration;
+    /// let up = node
+    ///     .call("iex@host", "Elixir.String", "upcase", vec![term::binary("hi")], Duration::from_secs(5))
+    ///     .await?;
+    /// assert_eq!(up, term::binary("HI"));
+    /// # Ok(()) }
+    /// ```
     pub async fn call(
         &self,
         node: &str,

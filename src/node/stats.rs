@@ -11,10 +11,13 @@ pub struct IoStats {
     /// Writes handed to peer sockets (one `write_all` each; the kernel may
     /// take a very large one in more than one system call).
     pub writes: u64,
+    /// Bytes read from peer sockets.
     pub bytes_in: u64,
+    /// Bytes written to peer sockets.
     pub bytes_out: u64,
     /// Distribution messages received and sent, ticks excluded.
     pub messages_in: u64,
+    /// Distribution messages sent, ticks excluded.
     pub messages_out: u64,
 }
 

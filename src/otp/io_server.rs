@@ -42,6 +42,7 @@ const MAX_NESTING: usize = 10_000;
 
 /// What an I/O server writes to and reads from.
 pub struct IoServerConfig {
+    /// Where output requests (`put_chars`, `IO.puts`, `:io.format`) write.
     pub out: Box<dyn Write + Send>,
     /// Where get requests read; `None` answers them with `eof`.
     pub input: Option<Box<dyn BufRead + Send>>,

@@ -12,12 +12,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Exception classes, as in `try ... catch Class:Reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// `error`: a run-time error or `erlang:error/1`, `raise` in Elixir.
     Error,
+    /// `exit`: `exit/1`.
     Exit,
+    /// `throw`: a non-local return with `throw/1`.
     Throw,
 }
 
 impl Class {
+    /// The class as Erlang writes it: `"error"`, `"exit"` or `"throw"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Error => "error",
@@ -30,12 +34,22 @@ impl Class {
 /// An exception raised by a called function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
+    /// `error`, `exit` or `throw`.
     pub class: Class,
+    /// The reason (for `throw`, the value thrown).
     pub reason: Term,
+    /// The stack trace, a list of `{M, F, ArityOrArgs, Location}` (`[]` when none).
     pub stack: Term,
 }
 
 impl Exception {
+    /// `erlang:error(Reason)`.
+    ///
+    /// ```
+    /// use erlnode::{Class, Exception, term};
+    /// let e = Exception::error(term::atom("badarith"));
+    /// assert_eq!(e.class, Class::Error);
+    /// ```
     pub fn error(reason: Term) -> Self {
         Exception {
             class: Class::Error,
@@ -43,6 +57,7 @@ impl Exception {
             stack: term::nil(),
         }
     }
+    /// `exit(Reason)`.
     pub fn exit(reason: Term) -> Self {
         Exception {
             class: Class::Exit,
@@ -50,6 +65,7 @@ impl Exception {
             stack: term::nil(),
         }
     }
+    /// `throw(Value)`.
     pub fn throw(value: Term) -> Self {
         Exception {
             class: Class::Throw,
@@ -70,6 +86,7 @@ impl Exception {
             ])]),
         }
     }
+    /// `error:badarg`, what a function raises for an argument of the wrong type.
     pub fn badarg() -> Self {
         Self::error(term::atom("badarg"))
     }
@@ -108,6 +125,7 @@ impl Exception {
 /// What a called function knows about its call.
 #[derive(Clone)]
 pub struct CallContext {
+    /// The node the function runs on.
     pub node: Node,
     /// The group leader output should go to (the caller's), if any.
     pub group_leader: Option<Pid>,
@@ -168,7 +186,9 @@ impl CallContext {
     }
 }
 
+/// The future a function registered with [`Node::register_fn`] returns.
 pub type RpcFuture = Pin<Box<dyn Future<Output = Result<Term, Exception>> + Send>>;
+/// A registered function, as the node stores it.
 pub type RpcFn = Arc<dyn Fn(CallContext, Vec<Term>) -> RpcFuture + Send + Sync>;
 
 type Key = (String, String, usize);
@@ -195,6 +215,24 @@ impl Registry {
 
 impl Node {
     /// Makes `module:function/arity` callable by rpc, erpc and spawn from any node.
+    ///
+    /// From iex, `:erpc.call(:"rust@host", :math_rs, :add, [1, 2])` then returns `3`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use erlnode::{Exception, Node, term};
+    /// let node = Node::builder("doc_fn@localhost").cookie("c").epmd_port(43693).start().await?;
+    /// node.register_fn("math_rs", "add", 2, |_ctx, args| async move {
+    ///     match (term::as_int(&args[0]), term::as_int(&args[1])) {
+    ///         (Some(a), Some(b)) => Ok(term::int(a + b)),
+    ///         _ => Err(Exception::badarg()),
+    ///     }
+    /// });
+    /// assert!(node.has_fn("math_rs", "add", 2));
+    /// node.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn register_fn<F, Fut>(&self, module: &str, function: &str, arity: usize, func: F)
     where
         F: Fn(CallContext, Vec<Term>) -> Fut + Send + Sync + 'static,

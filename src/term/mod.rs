@@ -1,11 +1,30 @@
-//! Small constructors and matchers for the term shapes the node builds and reads all the time.
+//! Terms as Rust values: constructors and matchers for the shapes used all the time, and
+//! Elixir-syntax printing ([`print`](mod@print)) and parsing ([`parse`]).
+//!
+//! ```
+//! use erlnode::term;
+//!
+//! // {:ok, [1, "two", :three]}
+//! let t = term::tuple(vec![
+//!     term::atom("ok"),
+//!     term::list(vec![term::int(1), term::binary("two"), term::atom("three")]),
+//! ]);
+//! assert_eq!(term::print::inspect(&t), r#"{:ok, [1, "two", :three]}"#);
+//! assert_eq!(term::parse::parse_term(r#"{:ok, [1, "two", :three]}"#).unwrap(), t);
+//!
+//! if let Some([tag, _]) = term::as_tuple(&t) {
+//!     assert!(term::is_atom(tag, "ok"));
+//! }
+//! ```
 
 use eetf::{Atom, Binary, FixInteger, List, Pid, Reference, Term, Tuple};
 
+/// The atom `name` (`:name` in Elixir).
 pub fn atom(name: &str) -> Term {
     Term::Atom(Atom::from(name))
 }
 
+/// An integer, encoded small or big as its value needs.
 pub fn int(v: i64) -> Term {
     match i32::try_from(v) {
         Ok(small) => Term::FixInteger(FixInteger::from(small)),
@@ -13,26 +32,32 @@ pub fn int(v: i64) -> Term {
     }
 }
 
+/// A tuple of `elements`.
 pub fn tuple(elements: Vec<Term>) -> Term {
     Term::Tuple(Tuple::from(elements))
 }
 
+/// A proper list of `elements`.
 pub fn list(elements: Vec<Term>) -> Term {
     Term::List(List::from(elements))
 }
 
+/// The empty list, `[]`.
 pub fn nil() -> Term {
     Term::List(List::nil())
 }
 
+/// A binary; an Elixir string is a UTF-8 binary: `binary("héllo")`.
 pub fn binary(bytes: impl Into<Vec<u8>>) -> Term {
     Term::Binary(Binary::from(bytes.into()))
 }
 
+/// A pid as a term.
 pub fn pid(p: &Pid) -> Term {
     Term::Pid(p.clone())
 }
 
+/// A reference as a term.
 pub fn reference(r: &Reference) -> Term {
     Term::Reference(Box::new(r.clone()))
 }
@@ -45,10 +70,12 @@ pub fn as_atom(t: &Term) -> Option<&str> {
     }
 }
 
+/// Whether `t` is the atom `name`.
 pub fn is_atom(t: &Term, name: &str) -> bool {
     as_atom(t) == Some(name)
 }
 
+/// A tuple's elements; match a fixed size with `if let Some([a, b]) = as_tuple(t)`.
 pub fn as_tuple(t: &Term) -> Option<&[Term]> {
     match t {
         Term::Tuple(Tuple { elements }) => Some(elements),
@@ -56,6 +83,7 @@ pub fn as_tuple(t: &Term) -> Option<&[Term]> {
     }
 }
 
+/// The pid in a pid term.
 pub fn as_pid(t: &Term) -> Option<&Pid> {
     match t {
         Term::Pid(p) => Some(p),
@@ -77,6 +105,7 @@ pub fn as_list(t: &Term) -> Option<Vec<Term>> {
     }
 }
 
+/// An integer term's value, when it fits an `i64`.
 pub fn as_int(t: &Term) -> Option<i64> {
     match t {
         Term::FixInteger(i) => Some(i64::from(i.value)),

@@ -34,12 +34,16 @@ use tables::Tables;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
+/// Why a `:global` operation could not be done.
 #[derive(Debug, Error)]
 pub enum GlobalError {
+    /// This node's global name server is not running (the node is shutting down).
     #[error("global is not running on node {0}")]
     NotRunning(String),
+    /// The global name server stopped while the operation was under way.
     #[error("the global name server of node {0} stopped")]
     Stopped(String),
+    /// No process is registered under the name.
     #[error("no process is registered globally as {0}")]
     NotRegistered(String),
 }

@@ -592,7 +592,7 @@ fn short(t: &Term) -> String {
     }
 }
 
-/// Parses the body of one non-tick connected-phase frame: 'p', control, [payload].
+/// Parses the body of one non-tick connected-phase frame: 'p', control, \[payload\].
 pub fn decode_frame(body: &[u8]) -> Result<DistMessage, ControlError> {
     decode_frame_with(body, true)
 }

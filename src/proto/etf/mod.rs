@@ -30,7 +30,7 @@
 //!
 //! # Encoding
 //!
-//! [`encode`] does not use eetf's encoder, which silently writes wrong bytes for some
+//! [`encode`](fn@encode) does not use eetf's encoder, which silently writes wrong bytes for some
 //! values a caller can build: a `List` such as `[-1, 2]` (negative numbers are cast to
 //! bytes and sent as a string), a `ByteList` over 65535 bytes (its 16-bit length
 //! wraps), and it panics on `BitBinary` tail sizes of 0 or over 8. Ours writes the same
