@@ -25,6 +25,7 @@ impl Echoer {
             true = Node.connect(me)
             :erlang.monitor_node(me, true)
             IO.puts("connected")
+            IO.puts("pid=#{{inspect(:erlang.term_to_binary(self()), limit: :infinity)}}")
             loop = fn loop, i ->
               send({{:echo, me}}, {{self(), i}})
               receive do
@@ -53,6 +54,19 @@ impl Echoer {
             ex,
             name: sname(&alive),
         }
+    }
+
+    /// `term_to_binary(self())` of the echoing process, as that node printed it.
+    fn pid_bytes(&self) -> Vec<u8> {
+        let out = self.ex.output();
+        let line = out
+            .lines()
+            .find_map(|l| l.strip_prefix("pid=<<"))
+            .expect("the pid line");
+        line.trim_end_matches(">>")
+            .split(',')
+            .map(|n| n.trim().parse().unwrap())
+            .collect()
     }
 
     fn echoed(&self) -> usize {
@@ -361,4 +375,47 @@ pub async fn authenticated_as(port: u16, target: &str, name: &str) -> TcpStream 
 pub async fn authenticated(port: u16, target: &str) -> (TcpStream, String) {
     let name = sname(&unique("evil"));
     (authenticated_as(port, target, &name).await, name)
+}
+
+/// `#{#{a=>1,b=>2} => x, #{b=>2,a=>1} => y}` spliced from OTP 25's `term_to_binary` of
+/// its parts (see the etf unit tests): OTP's `binary_to_term` refuses it.
+const DUP_MAP_KEYS: &[u8] = &[
+    131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 2, 100, 0, 1,
+    120, 116, 0, 0, 0, 2, 100, 0, 1, 98, 97, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 121,
+];
+
+/// A REG_SEND to `echo` from `evil@h` with `payload` (131 first), as a framed message.
+fn to_echo(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![112];
+    frame.extend_from_slice(&reg_send_control_to_echo());
+    frame.extend_from_slice(payload);
+    let mut framed = (frame.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(&frame);
+    framed
+}
+
+/// A map with two equal map keys (entries in different orders) sent to `echo` with the
+/// Elixir node's pid as the reply address: were it accepted, echo would relay a term
+/// that node's `binary_to_term` refuses ("corrupted external term"), and it would drop
+/// its connection to us. Refused every time, the connection that sent it is closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn maps_with_equal_keys_are_never_relayed() {
+    if !have_elixir("maps_with_equal_keys_are_never_relayed") {
+        return;
+    }
+    let epmd = free_port();
+    let (bin, me, port) = binary_node(epmd).await;
+    let echo = Echoer::start(&me, epmd).await;
+    let pid = echo.pid_bytes();
+    // {BeamPid, DupMap}
+    let mut payload = vec![131, 104, 2];
+    payload.extend_from_slice(&pid[1..]);
+    payload.extend_from_slice(&DUP_MAP_KEYS[1..]);
+    for _ in 0..30 {
+        let (mut s, _) = authenticated(port, &me).await;
+        s.write_all(&to_echo(&payload)).await.unwrap();
+        assert!(closed(&mut s).await, "a duplicate-key map was let through");
+    }
+    echo.still_echoing().await;
+    assert!(!bin.output().contains(&format!("node down: {}", echo.name)));
 }

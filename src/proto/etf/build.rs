@@ -81,7 +81,7 @@ impl Open {
                     return None;
                 }
                 let map = std::mem::take(map);
-                *map_entries = map_entries.saturating_add(map.len());
+                *map_entries = map_entries.saturating_add(distinct_keys(&map));
                 Some(Term::Map(eetf::Map { map }))
             }
             Open::Fun { fun, remaining } => {
@@ -96,6 +96,50 @@ impl Open {
             }
         }
     }
+}
+
+/// How many of `map`'s keys are distinct as Erlang terms.
+///
+/// A `HashMap` insert finds equal keys only when they hash alike, and eetf hashes a
+/// map in its `HashMap`'s iteration order, so two equal maps used as keys (the same
+/// entries, inserted in another order) may both be kept. Keys holding a map are
+/// therefore compared again in Erlang's term order, which does not depend on any
+/// iteration order ([`crate::term::print::term_cmp`]): sorted, equal keys are
+/// neighbours.
+pub(super) fn distinct_keys(map: &std::collections::HashMap<Term, Term>) -> usize {
+    if map.len() < 2 || !map.keys().any(holds_map) {
+        return map.len();
+    }
+    let mut keys: Vec<&Term> = map.keys().collect();
+    keys.sort_by(|a, b| crate::term::print::term_cmp(a, b));
+    let equal = keys
+        .windows(2)
+        .filter(|w| crate::term::print::term_cmp(w[0], w[1]).is_eq())
+        .count();
+    map.len() - equal
+}
+
+/// Whether `term` is or contains a map (walked with a stack, not recursion).
+fn holds_map(term: &Term) -> bool {
+    let mut stack = vec![term];
+    while let Some(t) = stack.pop() {
+        match t {
+            Term::Map(_) => return true,
+            Term::Tuple(x) => stack.extend(x.elements.iter()),
+            Term::List(x) => stack.extend(x.elements.iter()),
+            Term::ImproperList(x) => {
+                stack.extend(x.elements.iter());
+                stack.push(&x.last);
+            }
+            Term::InternalFun(f) => match f.as_ref() {
+                InternalFun::New { free_vars, .. } | InternalFun::Old { free_vars, .. } => {
+                    stack.extend(free_vars.iter())
+                }
+            },
+            _ => {}
+        }
+    }
+    false
 }
 
 /// What reading one tag gave: a whole term, or a container to fill.

@@ -1092,3 +1092,59 @@ fn encoder_refuses_what_otp_would_refuse() {
     let wide = atom(&"日".repeat(255));
     assert_eq!(expect_ok(&to_vec(&wide).unwrap()), wide);
 }
+
+/// `#{#{a=>1,b=>2} => x, #{b=>2,a=>1} => y}`: the key `#{a=>1,b=>2}` twice, its entries
+/// in two orders, spliced from OTP 25's `term_to_binary` of each part (OTP itself never
+/// writes such a map). OTP 25's `binary_to_term` refuses it with badarg, every time.
+const OTP_DUP_MAP_KEYS: &[u8] = &[
+    131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 2, 100, 0, 1,
+    120, 116, 0, 0, 0, 2, 100, 0, 1, 98, 97, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 121,
+];
+/// The same with both keys' entries in OTP's order (also refused by OTP 25).
+const OTP_DUP_MAP_KEYS_SAME_ORDER: &[u8] = &[
+    131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 2, 100, 0, 1,
+    120, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 2, 100, 0, 1, 121,
+];
+/// `term_to_binary(#{#{a=>1,b=>2} => x, #{a=>1,b=>3} => y})` (OTP 25): distinct keys.
+const OTP_MAP_KEYS: &[u8] = &[
+    131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 2, 100, 0, 1,
+    120, 116, 0, 0, 0, 2, 100, 0, 1, 97, 97, 1, 100, 0, 1, 98, 97, 3, 100, 0, 1, 121,
+];
+/// `#{0.0 => x, -0.0 => y}` (NEW_FLOAT_EXT keys): OTP 25 refuses it (0.0 =:= -0.0).
+const OTP_DUP_ZERO_KEYS: &[u8] = &[
+    131, 116, 0, 0, 0, 2, 70, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 1, 120, 70, 128, 0, 0, 0, 0, 0, 0, 0,
+    100, 0, 1, 121,
+];
+
+/// Equal maps used as keys are found whatever order a `HashMap` keeps their entries
+/// in (eetf hashes a map in iteration order, so a hash-based check missed about half).
+#[test]
+fn maps_with_equal_map_keys_are_refused_every_time() {
+    for dup in [
+        OTP_DUP_MAP_KEYS,
+        OTP_DUP_MAP_KEYS_SAME_ORDER,
+        OTP_DUP_ZERO_KEYS,
+    ] {
+        // Each decode builds new HashMaps with new random hash keys.
+        for _ in 0..300 {
+            assert!(
+                matches!(decode(dup), Err(EtfError::DuplicateMapKeys { .. })),
+                "{dup:?}"
+            );
+            let checked = CheckedTerm::check_exact(dup).unwrap();
+            assert!(matches!(
+                checked.build(),
+                Err(EtfError::DuplicateMapKeys { .. })
+            ));
+        }
+    }
+    // Nested one level deeper, inside a tuple, the same.
+    let mut nested = vec![131, 104, 1];
+    nested.extend_from_slice(&OTP_DUP_MAP_KEYS[1..]);
+    for _ in 0..300 {
+        assert!(decode(&nested).is_err());
+    }
+    let ok = decode_exact(OTP_MAP_KEYS).unwrap();
+    let Term::Map(m) = ok else { panic!() };
+    assert_eq!(m.map.len(), 2);
+}
