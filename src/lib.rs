@@ -73,6 +73,13 @@ pub mod global {
     };
 }
 
+/// `:pg` process groups: scopes that take part in OTP's `pg` protocol with BEAM nodes.
+pub mod pg {
+    pub use crate::otp::pg::{
+        DEFAULT_SCOPE, Monitor, PgError, PgEvent, Scope, scope, start, start_default,
+    };
+}
+
 /// I/O servers: processes that BEAM code can use as a group leader or an `IO` device.
 pub mod io {
     pub use crate::otp::io_server::{

@@ -5,6 +5,7 @@ pub mod io;
 pub mod io_format;
 pub mod io_server;
 pub(crate) mod net_kernel;
+pub mod pg;
 pub(crate) mod rex;
 pub mod rpc;
 pub(crate) mod spawn;
