@@ -191,7 +191,7 @@ async fn child_node_for_kill9() {
     }
     let s = pg::start(&node, scope).unwrap();
     let member = idle(&node);
-    s.join(&term::atom("kill9"), &[member]).await.unwrap();
+    s.join(&term::atom("kill9"), member).await.unwrap();
     println!("child ready");
     std::future::pending::<()>().await;
 }
@@ -314,8 +314,8 @@ async fn scenario(scope: &str, hidden: bool) {
     assert_eq!(s.which_local_groups(), vec![g.clone()]);
 
     // Rust leaves (one pid), and leaving again is `not_joined`.
-    assert!(s.leave(&g, std::slice::from_ref(&r1)).await.unwrap());
-    assert!(!s.leave(&g, std::slice::from_ref(&r1)).await.unwrap());
+    assert!(s.leave(&g, &r1).await.unwrap());
+    assert!(!s.leave(&g, &r1).await.unwrap());
     for on in [&a, &b] {
         until_eq(
             "rust leave seen on BEAM",
@@ -340,7 +340,7 @@ async fn scenario(scope: &str, hidden: bool) {
     .await;
 
     // A Rust member joined twice, and one joined through a list of many, then dies.
-    s.join(&g, &[r2.clone()]).await.unwrap();
+    s.join(&g, &r2).await.unwrap();
     for on in [&a, &b] {
         until_eq("double join on BEAM", vec![r2.clone(), r2.clone()], || {
             members_on(&node, on, scope, &g)
@@ -405,7 +405,7 @@ async fn scenario(scope: &str, hidden: bool) {
 
     // Our scope stopping takes our members away on both BEAM nodes.
     let r3 = idle(&node);
-    s.join(&g, std::slice::from_ref(&r3)).await.unwrap();
+    s.join(&g, &r3).await.unwrap();
     for on in [&a, &b] {
         until_eq("r3 seen", vec![r3.clone()], || {
             members_on(&node, on, scope, &g)

@@ -76,7 +76,7 @@ pub mod global {
 /// `:pg` process groups: scopes that take part in OTP's `pg` protocol with BEAM nodes.
 pub mod pg {
     pub use crate::otp::pg::{
-        DEFAULT_SCOPE, Monitor, PgError, PgEvent, Scope, scope, start, start_default,
+        DEFAULT_SCOPE, Monitor, PgError, PgEvent, PidOrPids, Scope, scope, start, start_default,
     };
 }
 

@@ -59,6 +59,49 @@ pub enum PgEvent {
     },
 }
 
+/// One pid or many, as `pg:join/3` and `pg:leave/3` take them: `&pid`, `pid`,
+/// `&[pid1, pid2]`, a `Vec<Pid>`, ...
+pub trait PidOrPids {
+    /// The pids, in order.
+    fn into_pids(self) -> Vec<Pid>;
+}
+
+impl PidOrPids for Pid {
+    fn into_pids(self) -> Vec<Pid> {
+        vec![self]
+    }
+}
+impl PidOrPids for &Pid {
+    fn into_pids(self) -> Vec<Pid> {
+        vec![self.clone()]
+    }
+}
+impl PidOrPids for &[Pid] {
+    fn into_pids(self) -> Vec<Pid> {
+        self.to_vec()
+    }
+}
+impl PidOrPids for Vec<Pid> {
+    fn into_pids(self) -> Vec<Pid> {
+        self
+    }
+}
+impl PidOrPids for &Vec<Pid> {
+    fn into_pids(self) -> Vec<Pid> {
+        self.clone()
+    }
+}
+impl<const N: usize> PidOrPids for [Pid; N] {
+    fn into_pids(self) -> Vec<Pid> {
+        self.into()
+    }
+}
+impl<const N: usize> PidOrPids for &[Pid; N] {
+    fn into_pids(self) -> Vec<Pid> {
+        self.to_vec()
+    }
+}
+
 /// A running scope on this node. Cheap to clone; every clone is the same scope.
 #[derive(Clone)]
 pub struct Scope {
@@ -181,19 +224,19 @@ impl Scope {
     /// `pg:join(Scope, Group, Pids)`: the local processes `pids` join `group`
     /// (a process may join a group more than once, and must then leave it as
     /// often). Returns once the membership is visible here and sent to every peer.
-    pub async fn join(&self, group: &Term, pids: &[Pid]) -> Result<(), PgError> {
-        self.check_local(pids)?;
+    pub async fn join(&self, group: &Term, pids: impl PidOrPids) -> Result<(), PgError> {
+        let pids = pids.into_pids();
+        self.check_local(&pids)?;
         let group = crate::term::parse::normalize(group);
-        let pids = pids.to_vec();
         self.ask(|reply| Cmd::Join { group, pids, reply }).await
     }
 
     /// `pg:leave(Scope, Group, Pids)`: `true` for `ok`, `false` for
     /// `not_joined` (none of `pids` was in `group`).
-    pub async fn leave(&self, group: &Term, pids: &[Pid]) -> Result<bool, PgError> {
-        self.check_local(pids)?;
+    pub async fn leave(&self, group: &Term, pids: impl PidOrPids) -> Result<bool, PgError> {
+        let pids = pids.into_pids();
+        self.check_local(&pids)?;
         let group = crate::term::parse::normalize(group);
-        let pids = pids.to_vec();
         self.ask(|reply| Cmd::Leave { group, pids, reply }).await
     }
 
