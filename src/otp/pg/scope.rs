@@ -1,7 +1,7 @@
 //! The scope process of `pg`: discover, sync, join and leave with the scopes of other nodes, member and peer monitors, and the membership view the API reads.
 
 use super::{PgError, PgEvent};
-use crate::node::{Node, NodeEvent, Process, lock, peers};
+use crate::node::{Node, NodeEvent, Process, lock};
 use crate::proto::control::Control;
 use crate::term;
 use eetf::{Atom, Pid, Reference, Term};
@@ -216,7 +216,7 @@ impl ScopeProc {
     /// A send that never dials: a peer that is not connected gets nothing (OTP's `noconnect`).
     fn send_pid(&self, to: &Pid, msg: &Term) {
         let ctl = Control::Send { to: to.clone() };
-        peers::send_control(&self.node, &to.node.name, &ctl, Some(msg), false);
+        crate::node::connection::send_control(&self.node, &to.node.name, &ctl, Some(msg), false);
     }
 
     fn discover_node(&self, node: &str) {
@@ -229,7 +229,7 @@ impl ScopeProc {
             from: self.me.clone(),
             to: self.shared.name.clone(),
         };
-        peers::send_control(&self.node, node, &ctl, Some(&msg), false);
+        crate::node::connection::send_control(&self.node, node, &ctl, Some(&msg), false);
     }
 
     /// `{'$gen_cast', {sync, Me, [{Group, Pids}]}}` with every local membership.
