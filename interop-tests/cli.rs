@@ -1,4 +1,4 @@
-//! Interop tests for the command line: `erlnode call`, `erlnode send`, and the running node's `echo` and `inbox`, against real Elixir.
+//! Interop tests for the command line: `erlnode call`, `eval`, `send`, `ping`, `epmd`, their output as iex prints it and their one-line errors, against real Elixir.
 
 mod common;
 
@@ -73,11 +73,7 @@ async fn call_and_send_from_the_command_line() {
     // A call that raises, and a syntax error reported with its position.
     let mut p = call(&[&peer_node, ":erlang", "error", ":boom"]);
     assert!(!p.finish(30).await);
-    assert!(
-        p.output().contains("exception error: :boom"),
-        "{}",
-        p.output()
-    );
+    assert_eq!(p.output(), "** (ErlangError) Erlang error: :boom");
     let mut p = call(&[&peer_node, "Enum", "sum", "[1, 2"]);
     assert!(!p.finish(30).await);
     assert!(
@@ -195,4 +191,458 @@ async fn ctrl_c_stops_the_node_cleanly_and_its_epmd_registration_goes() {
     }
     assert!(gone, "still registered:\n{}", names().await);
     let _ = real_epmd.start_kill();
+}
+
+/// Our binary with `args` as given (EPMD's port from `ERL_EPMD_PORT`, so that no
+/// flag is appended after a `--`).
+fn erlnode_env(args: &[&str], epmd_port: u16) -> Proc {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_erlnode"));
+    cmd.args(args)
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    Proc::collect_child(cmd.spawn().expect("cannot start erlnode"))
+}
+
+/// Runs `erlnode ARGS`, expecting failure with exit status `code` and exactly one
+/// line of output that contains every one of `needles`.
+async fn fails_with_one_line(args: &[&str], epmd: u16, code: i32, needles: &[&str]) {
+    let mut p = erlnode_env(args, epmd);
+    let status = p.status(30).await;
+    let out = p.output();
+    assert_eq!(status, Some(code), "{args:?}: {out}");
+    assert_eq!(out.lines().count(), 1, "{args:?}: not one line:\n{out}");
+    for n in needles {
+        assert!(out.contains(n), "{args:?}: {out:?} lacks {n:?}");
+    }
+}
+
+/// Every value and exception is printed as the Elixir node itself inspects it:
+/// the node prints `want KEY TEXT` lines (its own `inspect/2` and
+/// `Exception.format_banner/3`), and the CLI's output must equal TEXT.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_and_exceptions_print_as_iex_prints_them() {
+    if !have_elixir("results_and_exceptions_print_as_iex_prints_them") {
+        return;
+    }
+    let epmd = free_port();
+    let peer = unique("one");
+    let script = r#"
+        w = fn k, v -> IO.puts("want #{k} #{v}") end
+        b = fn k, f -> try do f.() catch c, r -> w.(k, Exception.format_banner(c, r, __STACKTRACE__)) end end
+        w.("uri", inspect(URI.parse("http://u@x.org:8080/a?q=1#f")))
+        w.("range", inspect(Range.new(1, 10, 2)))
+        w.("mapset", inspect(MapSet.new([3, 1, 2])))
+        w.("date", inspect(Date.new!(2024, 1, 2)))
+        w.("utc", inspect(DateTime.from_unix!(1_700_000_000_123, :millisecond)))
+        w.("naive", inspect(NaiveDateTime.new!(2024, 1, 2, 3, 4, 5)))
+        w.("time", inspect(Time.new!(3, 4, 5, {12000, 3})))
+        w.("regex", inspect(Regex.compile!("a/b+", "i")))
+        w.("limit3", inspect(Enum.to_list(1..100), limit: 3))
+        w.("limitinf", inspect(Enum.to_list(1..60), limit: :infinity))
+        w.("erlang", :io_lib.format('~tp', [%{a: [1, 2], b: "x"}]))
+        b.("protocol", fn -> apply(Enum, :sum, ["abc"]) end)
+        b.("undef", fn -> apply(Enum, :nosuch, []) end)
+        b.("nomodule", fn -> apply(:nosuch, :fun, []) end)
+        b.("badarg", fn -> apply(:erlang, :error, [:badarg]) end)
+        b.("badarith", fn -> apply(:erlang, :+, [1, :a]) end)
+        b.("clause", fn -> apply(String, :upcase, [1]) end)
+        b.("badmatch", fn -> apply(:erlang, :error, [{:badmatch, [1]}]) end)
+        b.("keyerror", fn -> apply(Map, :fetch!, [%{}, :k]) end)
+        b.("raise", fn -> raise "boom" end)
+        b.("exit", fn -> exit(:bye) end)
+        IO.puts("ready")
+        Process.sleep(60_000)
+    "#;
+    let ex = elixir("--sname", &peer, COOKIE, epmd, script);
+    ex.wait_for("ready", 30).await;
+    let node = sname(&peer);
+    let want = |k: &str| {
+        let k = format!("want {k} ");
+        let line = ex
+            .out
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.starts_with(&k))
+            .cloned()
+            .unwrap_or_default();
+        line[k.len()..].to_owned()
+    };
+    let run = |args: Vec<&str>| {
+        let mut v = args;
+        v.extend_from_slice(&["--cookie", COOKIE]);
+        let v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        async move {
+            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+            let mut p = erlnode_env(&refs, epmd);
+            let ok = p.finish(30).await;
+            (ok, p.output())
+        }
+    };
+    let n = node.as_str();
+    for (args, key) in [
+        (
+            vec!["call", n, "URI", "parse", "\"http://u@x.org:8080/a?q=1#f\""],
+            "uri",
+        ),
+        (vec!["call", n, "Range", "new", "1", "10", "2"], "range"),
+        (vec!["call", n, "MapSet", "new", "[3, 1, 2]"], "mapset"),
+        (vec!["call", n, "Date", "new!", "2024", "1", "2"], "date"),
+        (
+            vec![
+                "call",
+                n,
+                "DateTime",
+                "from_unix!",
+                "1700000000123",
+                ":millisecond",
+            ],
+            "utc",
+        ),
+        (
+            vec![
+                "call",
+                n,
+                "NaiveDateTime",
+                "new!",
+                "2024",
+                "1",
+                "2",
+                "3",
+                "4",
+                "5",
+            ],
+            "naive",
+        ),
+        (
+            vec!["call", n, "Time", "new!", "3", "4", "5", "{12000, 3}"],
+            "time",
+        ),
+        (
+            vec!["call", n, "Regex", "compile!", "\"a/b+\"", "\"i\""],
+            "regex",
+        ),
+        (
+            vec!["call", n, ":lists", "seq", "1", "100", "--limit", "3"],
+            "limit3",
+        ),
+        (
+            vec!["call", n, ":lists", "seq", "1", "60", "--limit", "infinity"],
+            "limitinf",
+        ),
+        (
+            vec![
+                "call",
+                n,
+                "Map",
+                "new",
+                "[a: [1, 2], b: \"x\"]",
+                "--format",
+                "erlang",
+            ],
+            "erlang",
+        ),
+    ] {
+        let (ok, out) = run(args.clone()).await;
+        assert!(ok, "{args:?}: {out}");
+        assert_eq!(out, want(key), "{args:?}");
+    }
+    for (args, key) in [
+        (vec!["call", n, "Enum", "sum", "\"abc\""], "protocol"),
+        (vec!["call", n, "Enum", "nosuch"], "undef"),
+        (vec!["call", n, ":nosuch", "fun"], "nomodule"),
+        (vec!["call", n, ":erlang", "error", ":badarg"], "badarg"),
+        (vec!["call", n, ":erlang", "+", "1", ":a"], "badarith"),
+        (vec!["call", n, "String", "upcase", "1"], "clause"),
+        (
+            vec!["call", n, ":erlang", "error", "{:badmatch, [1]}"],
+            "badmatch",
+        ),
+        (vec!["call", n, "Map", "fetch!", "%{}", ":k"], "keyerror"),
+        (vec!["eval", n, "raise \"boom\""], "raise"),
+        (vec!["eval", n, "exit(:bye)"], "exit"),
+    ] {
+        let (ok, out) = run(args.clone()).await;
+        assert!(!ok, "{args:?}: {out}");
+        assert!(out.starts_with("** ("), "{args:?}: {out}");
+        assert_eq!(out, want(key), "{args:?}");
+    }
+    // One module, three spellings; a negative number is a term, also after `--`.
+    for args in [
+        vec!["call", n, "Elixir.Enum", "sum", "[1, 2]"],
+        vec!["call", n, ":\"Elixir.Enum\"", "sum", "[1, 2]"],
+        vec!["call", n, "Enum", "sum", "[1, 2]"],
+    ] {
+        assert_eq!(run(args).await, (true, "3".to_owned()));
+    }
+    assert_eq!(
+        run(vec!["call", n, ":erlang", "abs", "-5"]).await,
+        (true, "5".into())
+    );
+    let mut p = erlnode_env(
+        &["--cookie", COOKIE, "call", n, ":erlang", "abs", "--", "-5"],
+        epmd,
+    );
+    assert!(p.finish(30).await, "{}", p.output());
+    assert_eq!(p.output(), "5");
+    // After `--` nothing is a flag: a `--cookie` there is a term, and the error says so.
+    fails_with_one_line(
+        &[
+            "--cookie", COOKIE, "call", n, ":erlang", "abs", "--", "-5", "--cookie", COOKIE,
+        ],
+        epmd,
+        1,
+        &["argument 2", "flags after `--` are read as terms"],
+    )
+    .await;
+    // eval: Elixir through Code.eval_string, Erlang through erl_eval.
+    assert_eq!(
+        run(vec!["eval", n, "Enum.map(1..3, &(&1 * 2))"]).await,
+        (true, "[2, 4, 6]".into())
+    );
+    assert_eq!(
+        run(vec!["eval", n, "--erlang", "X = 2, lists:seq(1, X)."]).await,
+        (true, "[1,2]".into())
+    );
+    assert_eq!(
+        run(vec!["eval", n, "--erlang", "nosuch:f(1)"]).await,
+        (
+            false,
+            "** exception error: undefined function nosuch:f/1".into()
+        )
+    );
+}
+
+/// Each failing command prints one line saying what failed and why, and exits non-zero.
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_commands_say_what_and_why_in_one_line() {
+    if !have_elixir("failing_commands_say_what_and_why_in_one_line") {
+        return;
+    }
+    let epmd = free_port();
+    let peer = unique("one");
+    let ex = elixir(
+        "--sname",
+        &peer,
+        COOKIE,
+        epmd,
+        "IO.puts(\"ready\"); Process.sleep(60_000)",
+    );
+    ex.wait_for("ready", 30).await;
+    let n = sname(&peer);
+    let host = short_host();
+    // Malformed node names, ours and theirs, in erl's words where erl has some.
+    fails_with_one_line(
+        &["ping", "one"],
+        epmd,
+        1,
+        &["invalid node name \"one\": expected NAME@HOST"],
+    )
+    .await;
+    fails_with_one_line(
+        &["ping", "@vm"],
+        epmd,
+        1,
+        &["invalid node name \"@vm\"", "name before @ is empty"],
+    )
+    .await;
+    fails_with_one_line(&["ping", "one@"], epmd, 1, &["host after @ is empty"]).await;
+    fails_with_one_line(
+        &["ping", &n, "--sname", "foo@vm.example.com"],
+        epmd,
+        1,
+        &["Can't set short node name!"],
+    )
+    .await;
+    if !erlnode::names::hostname().unwrap().contains('.')
+        && !std::fs::read_to_string("/etc/resolv.conf")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("domain") || l.starts_with("search"))
+    {
+        fails_with_one_line(
+            &["ping", &n, "--name", "foo"],
+            epmd,
+            1,
+            &["Can't set long node name!"],
+        )
+        .await;
+    }
+    fails_with_one_line(
+        &["ping", &n, "--cookie", ""],
+        epmd,
+        2,
+        &["the cookie is empty"],
+    )
+    .await;
+    fails_with_one_line(&["ping", &n, "--timeout", "0"], epmd, 2, &["--timeout"]).await;
+    // No such node, no EPMD, a server that is no EPMD, a wrong cookie.
+    fails_with_one_line(
+        &["ping", &format!("nosuch@{host}"), "--cookie", COOKIE],
+        epmd,
+        1,
+        &["pang", "no node named nosuch is registered with EPMD"],
+    )
+    .await;
+    let dead = free_port();
+    fails_with_one_line(
+        &[
+            "ping",
+            &n,
+            "--cookie",
+            COOKIE,
+            "--epmd-port",
+            &dead.to_string(),
+        ],
+        epmd,
+        1,
+        &["no EPMD is running"],
+    )
+    .await;
+    let http = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let http_port = http.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = http.accept().await {
+            use tokio::io::AsyncWriteExt;
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    fails_with_one_line(
+        &[
+            "ping",
+            &n,
+            "--cookie",
+            COOKIE,
+            "--epmd-port",
+            &http_port.to_string(),
+        ],
+        epmd,
+        1,
+        &["does not speak EPMD", "'H'"],
+    )
+    .await;
+    fails_with_one_line(
+        &["ping", &n, "--cookie", "not_the_cookie"],
+        epmd,
+        1,
+        &["pang", "did not accept our cookie"],
+    )
+    .await;
+    // A node in EPMD whose port refuses connections, and one whose port never answers.
+    let epmd_addr = std::net::SocketAddr::from(([127, 0, 0, 1], epmd));
+    let closed = free_port();
+    let _ghost = erlnode::epmd::register(epmd_addr, "ghost", closed, false)
+        .await
+        .unwrap();
+    fails_with_one_line(
+        &["ping", &format!("ghost@{host}"), "--cookie", COOKIE],
+        epmd,
+        1,
+        &["refuses TCP"],
+    )
+    .await;
+    let silent = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let _mute = erlnode::epmd::register(epmd_addr, "mute", silent_port, false)
+        .await
+        .unwrap();
+    fails_with_one_line(
+        &[
+            "ping",
+            &format!("mute@{host}"),
+            "--cookie",
+            COOKIE,
+            "--timeout",
+            "1",
+        ],
+        epmd,
+        1,
+        &["pang", "no answer within 1 s"],
+    )
+    .await;
+    // A send to a name nobody registered there.
+    fails_with_one_line(
+        &["send", &n, ":nobody", ":hi", "--cookie", COOKIE],
+        epmd,
+        1,
+        &["no process is registered as :nobody on"],
+    )
+    .await;
+    // A parse error quotes a huge argument shortened.
+    let huge = format!("[{}", "1, ".repeat(40_000));
+    let mut p = erlnode_env(
+        &["call", &n, "Enum", "sum", &huge, "--cookie", COOKIE],
+        epmd,
+    );
+    assert!(!p.finish(30).await);
+    assert!(
+        p.output().len() < 300 && p.output().contains("characters)"),
+        "{}",
+        p.output()
+    );
+    let mut p = erlnode_env(&["ping", &n, &huge], epmd);
+    assert_eq!(p.status(30).await, Some(2));
+    assert!(
+        p.output().len() < 300 && p.output().contains("characters)"),
+        "{}",
+        p.output()
+    );
+    // erlnode epmd on a taken port; and its start logged once.
+    fails_with_one_line(&["epmd"], epmd, 1, &["port", "is taken"]).await;
+    let free = free_port();
+    let server = erlnode_env(&["epmd"], free);
+    server.wait_for("EPMD listening", 30).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        server.output().matches("EPMD listening").count(),
+        1,
+        "{}",
+        server.output()
+    );
+    assert_eq!(server.output().lines().count(), 1, "{}", server.output());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subcommand_help_lists_only_its_own_options() {
+    let mut p = erlnode_env(&["ping", "--help"], free_port());
+    assert!(p.finish(30).await);
+    let help = p.output();
+    for want in [
+        "<NODE>",
+        "NAME@HOST",
+        "--timeout",
+        "--cookie",
+        "Example: erlnode ping",
+    ] {
+        assert!(help.contains(want), "{want}: {help}");
+    }
+    for unwanted in [
+        "--global-io",
+        "--connect",
+        "--net-ticktime",
+        "--port <",
+        "--hidden",
+    ] {
+        assert!(!help.contains(unwanted), "{unwanted}: {help}");
+    }
+    let mut p = erlnode_env(&["call", "--help"], free_port());
+    assert!(p.finish(30).await);
+    let help = p.output();
+    for want in [
+        "<MODULE>",
+        "<FUNCTION>",
+        "[ARGS]...",
+        "--limit",
+        "--format",
+        "erlnode call one@vm :erlang abs -5",
+    ] {
+        assert!(help.contains(want), "{want}: {help}");
+    }
+    // Node flags are accepted before the subcommand too.
+    let mut p = erlnode_env(&["--cookie", "", "ping", "one@vm"], free_port());
+    assert_eq!(p.status(30).await, Some(2));
+    assert!(p.output().contains("the cookie is empty"), "{}", p.output());
 }

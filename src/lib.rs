@@ -53,7 +53,7 @@ pub use otp::rpc::{CallContext, Class, Exception, RpcFuture};
 
 /// Node names: `name@host` as `erl -sname` and `erl -name` form them.
 pub mod names {
-    pub use crate::node::names::{NameError, hostname, long_name, short_name, split};
+    pub use crate::node::names::{NameError, check_remote, hostname, long_name, short_name, split};
 }
 
 /// EPMD: the client calls a node makes, and an EPMD server to embed or run.

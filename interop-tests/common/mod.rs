@@ -80,6 +80,11 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// Collects the output lines of a child started with piped stdout and stderr.
+    pub fn collect_child(child: Child) -> Proc {
+        Proc::collect(child)
+    }
+
     fn collect(mut child: Child) -> Proc {
         let out = Arc::new(Mutex::new(Vec::new()));
         for stream in [
@@ -135,6 +140,23 @@ impl Proc {
                 // Let the output readers drain.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 status.success()
+            }
+            _ => {
+                let _ = self.child.start_kill();
+                panic!(
+                    "process did not finish in {secs}s; output:\n{}",
+                    self.output()
+                );
+            }
+        }
+    }
+
+    /// Waits for the process to end (with a bound) and returns its exit code.
+    pub async fn status(&mut self, secs: u64) -> Option<i32> {
+        match tokio::time::timeout(Duration::from_secs(secs), self.child.wait()).await {
+            Ok(Ok(status)) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                status.code()
             }
             _ => {
                 let _ = self.child.start_kill();

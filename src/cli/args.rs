@@ -29,7 +29,7 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// The magic cookie (default: ~/.erlang.cookie, created when absent).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_cookie)]
     pub cookie: Option<String>,
     #[command(flatten)]
     pub epmd: EpmdArgs,
@@ -56,6 +56,92 @@ impl ConnectArgs {
     pub async fn one_shot_node(&self, command: &str) -> Result<Node, Box<dyn std::error::Error>> {
         let default = format!("erlnode_{command}_{}", std::process::id());
         Ok(self.builder(&default)?.hidden(true).start().await?)
+    }
+
+    /// A one-shot node connected to `target`: the target's name checked first,
+    /// then the connection made within `timeout`. The error is the one line to print.
+    pub async fn connected(
+        &self,
+        command: &str,
+        target: &str,
+        timeout: Duration,
+    ) -> Result<Node, Box<dyn std::error::Error>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        names::check_remote(target)?;
+        look_up(target, self.epmd.port(), timeout).await?;
+        let me = self.one_shot_node(command).await?;
+        match connect(&me, target, deadline, timeout).await {
+            Ok(()) => Ok(me),
+            Err(e) => {
+                me.shutdown().await;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Asks the target host's EPMD for `target` before our node starts (which
+/// would start an EPMD of its own when none runs here), so that a missing EPMD,
+/// a missing node and a server that is no EPMD each get their own words.
+pub async fn look_up(target: &str, epmd_port: u16, timeout: Duration) -> Result<(), String> {
+    let fail = |why: String| format!("cannot connect to {target}: {why}");
+    let (alive, host) = target.split_once('@').unwrap_or((target, ""));
+    let work = async {
+        let addr = tokio::net::lookup_host((host, epmd_port))
+            .await
+            .map_err(|e| fail(format!("cannot resolve host {host}: {e}")))?
+            .next()
+            .ok_or_else(|| fail(format!("host {host} has no address")))?;
+        match epmd::port_please(addr, alive).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(fail(format!(
+                "no node named {alive} is registered with EPMD on {host} (port {epmd_port})"
+            ))),
+            Err(epmd::EpmdError::Connect { source, .. })
+                if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+            {
+                Err(fail(format!(
+                    "no EPMD is running on {host} (port {epmd_port} refuses connections)"
+                )))
+            }
+            Err(e) => Err(fail(format!("EPMD on {host}: {e}"))),
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r,
+        Err(_) => Err(fail(format!(
+            "EPMD on {host} did not answer within {} (--timeout)",
+            seconds(timeout)
+        ))),
+    }
+}
+
+/// Connects `me` to `target` by `deadline` (`timeout` is what the user gave).
+pub async fn connect(
+    me: &Node,
+    target: &str,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<(), String> {
+    match tokio::time::timeout_at(deadline, me.connect(target)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "cannot connect to {target}: no answer within {} (--timeout)",
+            seconds(timeout)
+        )),
+    }
+}
+
+/// `5 s`, `0.5 s`.
+pub fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// Seconds to wait, as `--timeout` takes them: a positive number (fractions allowed).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(Duration::from_secs_f64(v)),
+        _ => Err("expected a number of seconds above 0 and at most 86400".into()),
     }
 }
 
@@ -92,4 +178,12 @@ impl NodeArgs {
             .port(self.port)
             .net_ticktime(Duration::from_secs(self.net_ticktime)))
     }
+}
+
+/// A cookie erl could share: not empty, at most 255 characters (an atom).
+fn parse_cookie(s: &str) -> Result<String, String> {
+    erlnode::Cookie::new(s)
+        .checked()
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }

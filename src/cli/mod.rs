@@ -8,6 +8,7 @@ mod args;
 mod call;
 mod demo;
 mod epmd;
+mod eval;
 mod node;
 mod output;
 mod ping;
@@ -35,13 +36,18 @@ enum Command {
     Ping(ping::PingArgs),
     Call(call::CallArgs),
     Send(send::SendArgs),
+    Eval(eval::EvalArgs),
     Names(epmd::NamesArgs),
     Epmd(epmd::ServeArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit status.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse_from(flags_after_subcommand(std::env::args_os().collect()));
+    let argv = flags_after_subcommand(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, &argv),
+    };
     // Servers (a node, epmd) log at info; one-shot commands only warn, so their output stays clean.
     let default_level = match cli.command {
         None | Some(Command::Epmd(_)) => "info",
@@ -83,8 +89,49 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(Command::Ping(a)) => ping::run(a).await,
         Some(Command::Call(a)) => call::run(a).await,
         Some(Command::Send(a)) => send::run(a).await,
+        Some(Command::Eval(a)) => eval::run(a).await,
         Some(Command::Names(a)) => epmd::names(a).await,
         Some(Command::Epmd(a)) => epmd::serve(a).await,
+    }
+}
+
+/// Help and version print as clap writes them; a usage error prints one line
+/// (arguments of more than [`SHOWN_ARG`] characters shortened) and exits 2.
+fn usage_error(e: clap::Error, argv: &[OsString]) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let mut text = e.render().to_string();
+    for arg in argv.iter().filter_map(|a| a.to_str()) {
+        if arg.chars().count() > SHOWN_ARG {
+            text = text.replace(arg, &shorten(arg));
+        }
+    }
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("erlnode: {first} (see erlnode --help)");
+    ExitCode::from(2)
+}
+
+/// Longest argument repeated whole in an error message.
+const SHOWN_ARG: usize = 60;
+
+/// An argument as error messages quote it: whole when short, else its start
+/// and how long it is.
+pub fn shorten(arg: &str) -> String {
+    let n = arg.chars().count();
+    if n <= SHOWN_ARG {
+        format!("{arg:?}")
+    } else {
+        let head: String = arg.chars().take(40).collect();
+        format!("{head:?}... ({n} characters)")
     }
 }
 
@@ -162,6 +209,14 @@ mod tests {
             flags_after_subcommand(argv("erlnode --hidden --sname x")),
             argv("erlnode --hidden --sname x")
         );
+    }
+
+    #[test]
+    fn long_arguments_are_shortened() {
+        assert_eq!(shorten("[1, 2"), "\"[1, 2\"");
+        let long = "x".repeat(120_000);
+        let s = shorten(&long);
+        assert!(s.len() < 80 && s.ends_with("(120000 characters)"), "{s}");
     }
 
     #[test]

@@ -234,7 +234,7 @@ async fn dial_and_handshake(
     let addr = SocketAddr::new(epmd_addr.ip(), entry.port);
     let mut stream = TcpStream::connect(addr)
         .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        .map_err(|e| format!("{addr}, the port EPMD gives for {alive}, refuses TCP: {e}"))?;
     let _ = stream.set_nodelay(true);
     let mut ini = Initiator::new(node.handshake_config(), peer.to_owned(), rand::random());
     let mut buf = Vec::new();

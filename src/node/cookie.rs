@@ -42,6 +42,16 @@ pub enum CookieError {
         /// The cookie file.
         path: PathBuf,
     },
+    /// An empty cookie given directly (erl takes `-setcookie ''`, but then only
+    /// nodes with the same empty cookie could connect: a mistake, not a setting).
+    #[error("the cookie is empty")]
+    EmptyGiven,
+    /// erl holds the cookie in an atom, at most 255 characters (longer fails its start with system_limit).
+    #[error("the cookie is {len} characters long; erl accepts at most 255 (an atom)")]
+    TooLong {
+        /// Its length in characters.
+        len: usize,
+    },
 }
 
 /// A cookie. Its Debug and Display never show the secret.
@@ -57,6 +67,18 @@ impl Cookie {
     /// ```
     pub fn new(secret: impl Into<String>) -> Self {
         Cookie(secret.into())
+    }
+    /// Refuses what no erl node could share: an empty cookie, or one longer than
+    /// an atom (255 characters).
+    pub fn checked(self) -> Result<Self, CookieError> {
+        let len = self.0.chars().count();
+        if len == 0 {
+            Err(CookieError::EmptyGiven)
+        } else if len > 255 {
+            Err(CookieError::TooLong { len })
+        } else {
+            Ok(self)
+        }
     }
     /// The secret, as the handshake digests it.
     pub fn as_bytes(&self) -> &[u8] {

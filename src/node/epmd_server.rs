@@ -110,7 +110,7 @@ impl EpmdServer {
     /// Serves clients until the returned future is dropped. Every client
     /// runs in its own task; those tasks end when this future is dropped.
     pub async fn run(self) -> io::Result<()> {
-        info!(addr = %self.local_addr, "embedded EPMD listening");
+        debug!(addr = %self.local_addr, "EPMD listening");
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let mut clients = JoinSet::new();
         let mut next_conn: u64 = 0;

@@ -35,10 +35,10 @@ use tokio::sync::broadcast;
 #[derive(Debug, Error)]
 pub enum NodeError {
     /// The node name is malformed.
-    #[error("node name: {0}")]
+    #[error(transparent)]
     Name(#[from] names::NameError),
     /// The cookie could not be had.
-    #[error("cookie: {0}")]
+    #[error(transparent)]
     Cookie(#[from] cookie::CookieError),
     /// EPMD refused the registration or could not be reached.
     #[error("epmd: {0}")]
@@ -174,9 +174,9 @@ impl NodeBuilder {
     /// Listens, registers with EPMD (starting an embedded one when none
     /// answers), and starts the node's services.
     pub async fn start(self) -> Result<Node, NodeError> {
-        let name = names::long_name(&self.name)?;
+        let name = names::full_name(&self.name)?;
         let cookie = match self.cookie {
-            Some(c) => c,
+            Some(c) => c.checked()?,
             None => cookie::load_or_create(&cookie::default_path()?)?,
         };
         let epmd_port = self

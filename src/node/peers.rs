@@ -71,7 +71,12 @@ pub(crate) fn dial_failed(node: &Node, peer: &str, id: u64, reason: String) {
         }
     };
     if let Some(e) = entry {
-        tracing::warn!(%peer, "cannot connect: {reason}");
+        // Whoever waits for the connection reports the failure; said once.
+        if e.waiters.is_empty() {
+            tracing::warn!(%peer, "cannot connect: {reason}");
+        } else {
+            tracing::debug!(%peer, "cannot connect: {reason}");
+        }
         for w in e.waiters {
             let _ = w.send(Err(reason.clone()));
         }

@@ -76,7 +76,7 @@ pub enum EpmdError {
     #[error("unknown EPMD request tag {tag}")]
     UnknownRequest { tag: u8 },
     /// A reply whose first byte is not what the request expects.
-    #[error("expected {expected} from EPMD, got tag {tag}")]
+    #[error("{}", unexpected_reply(expected, *tag))]
     UnexpectedReply { expected: &'static str, tag: u8 },
     /// A field runs past the end of a (length-delimited) message.
     #[error("truncated {what}: needs {need} bytes, has {have}")]
@@ -139,6 +139,17 @@ pub enum EpmdError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A first byte no EPMD would send: most likely another service on that port
+/// (`H` is how an HTTP server starts, `S` an SSH server).
+fn unexpected_reply(expected: &str, tag: u8) -> String {
+    let shown = if tag.is_ascii_graphic() {
+        format!("{:?} ({tag})", char::from(tag))
+    } else {
+        format!("byte {tag}")
+    };
+    format!("the server does not speak EPMD: it answered {shown} where EPMD sends {expected}")
 }
 
 /// One registered node as epmd stores it: what ALIVE2_REQ carries and what

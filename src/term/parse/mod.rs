@@ -739,12 +739,38 @@ impl Parser {
     }
 
     fn map(&mut self, depth: usize) -> Result<Term, SyntaxError> {
-        if !self.looking_at("%{") {
-            self.bump();
-            return Err(self.error_here("expected `{` after `%` (structs are not supported)"));
-        }
-        self.bump_n(2);
         let mut map = HashMap::new();
+        // `%Mod{k: v}`: the map with `__struct__: Mod` (no defaults are filled in).
+        if self.peek_at(1).is_some_and(|c| c.is_ascii_uppercase()) {
+            self.bump();
+            let mut alias = String::from("Elixir.");
+            while let Some(c) = self
+                .peek()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            {
+                alias.push(c);
+                self.bump();
+                if self.peek() == Some('.')
+                    && self.peek_at(1).is_some_and(|c| c.is_ascii_uppercase())
+                {
+                    alias.push('.');
+                    self.bump();
+                }
+            }
+            if self.peek() != Some('{') {
+                return Err(self.error_here("expected `{` after the struct's name"));
+            }
+            map.insert(
+                Term::from(eetf::Atom::from("__struct__")),
+                Term::from(eetf::Atom::from(alias.as_str())),
+            );
+            self.bump();
+        } else if self.looking_at("%{") {
+            self.bump_n(2);
+        } else {
+            self.bump();
+            return Err(self.error_here("expected `{` or a struct name after `%`"));
+        }
         self.skip_space();
         while self.peek() != Some('}') {
             let (k, v) = match self.item(depth)? {

@@ -214,9 +214,11 @@ fn error_positions_and_messages() {
         err("<<1::size(99999999)>>"),
         "1:3: segment size is larger than 1048576 bits"
     );
+    assert_eq!(err("%Foo[]"), "1:5: expected `{` after the struct's name");
+    assert_eq!(err("%[]"), "1:2: expected `{` or a struct name after `%`");
     assert_eq!(
-        err("%Foo{}"),
-        "1:2: expected `{` after `%` (structs are not supported)"
+        parse_term("%URI{host: \"x\"}").unwrap(),
+        parse_term("%{__struct__: URI, host: \"x\"}").unwrap()
     );
     assert_eq!(err("1.0e999"), "1:1: float `1.0e999` is out of range");
     assert_eq!(

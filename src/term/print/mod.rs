@@ -7,9 +7,13 @@
 //! command that produced each expected string).
 //!
 //! Known, deliberate differences from a real Elixir node:
-//! - Structs (`%{__struct__: Mod}`) print as plain maps, which is what Elixir
-//!   itself does when `Mod` is not loaded; a node that has `Mod` loaded would
-//!   print `%Mod{...}` or a custom `Inspect` implementation.
+//! - Structs (`%{__struct__: Mod}` with `Mod` an Elixir module name) print as
+//!   `%Mod{...}`, as on a node where `Mod` is loaded, with the `Inspect` output
+//!   of `Range`, `MapSet`, `Date`, `Time`, `NaiveDateTime`, `DateTime`
+//!   (`~U[...]` in UTC, `#DateTime<...>` elsewhere) and `Regex`. The fields of
+//!   other structs print in key order (Elixir uses the `defstruct` order, which
+//!   the term does not carry; `URI`'s is built in), and other custom `Inspect`
+//!   implementations are not reproduced.
 //! - Maps with more than 32 keys: Elixir prints them in the VM's internal
 //!   hash order, which we cannot reproduce; we print them in term order, like
 //!   small maps.
@@ -91,6 +95,24 @@ pub fn inspect_with(term: &Term, opts: &InspectOpts) -> String {
     }
     .term(term, 0);
     out
+}
+
+/// Erlang syntax, as the erl shell prints a value (`io_lib_pretty` at 80 columns,
+/// lines broken as OTP 25 breaks them); `depth` is `~P`'s depth (`None`: all of it).
+pub fn inspect_erlang(term: &Term, depth: Option<usize>, local_node: Option<&str>) -> String {
+    let depth = depth.map_or(-1, |d| i64::try_from(d).unwrap_or(i64::MAX));
+    let opts = crate::otp::io_format::PrintOpts {
+        local_node: local_node.map(str::to_owned),
+    };
+    crate::otp::io_format::print_term(
+        term,
+        depth,
+        1,
+        80,
+        crate::otp::io_format::Encoding::Unicode,
+        true,
+        &opts,
+    )
 }
 
 /// The number printed in place of `N` in `#PID<N.id.serial>` for a term
@@ -319,6 +341,9 @@ impl<'t> Printer<'_, 't> {
     }
 
     fn map(&mut self, m: &'t eetf::Map, depth: usize) {
+        if self.struct_(m, depth) {
+            return;
+        }
         let entries = self.order.entries(m, 0);
         let keyword = entries.iter().all(|(k, _)| match k {
             Term::Atom(a) => !a.name.starts_with("Elixir."),
@@ -470,14 +495,17 @@ fn bitstring_parts(b: &eetf::BitBinary) -> (&[u8], Option<(u8, u8)>) {
 }
 
 mod atoms;
+mod exception;
 mod float;
 mod order;
+mod structs;
 mod text;
 mod unicode;
 
 pub use atoms::atom_literal;
 use atoms::*;
 pub(crate) use atoms::{LITERAL_OPERATORS, unicode_class};
+pub use exception::{error_banner, format_banner, format_stacktrace, mfa};
 pub use float::format_float;
 pub use order::term_cmp;
 use order::*;
