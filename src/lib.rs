@@ -80,6 +80,15 @@ pub mod pg {
     };
 }
 
+/// Phoenix.PubSub (its default PG2 adapter) on this node: subscribe to topics
+/// and broadcast to the subscribers of every node in an Elixir cluster.
+pub mod pubsub {
+    pub use crate::otp::pubsub::{
+        DEFAULT_DISPATCHER, Options, PG_SCOPE, PubSub, PubSubError, elixir_atom, group_names,
+        start, start_with,
+    };
+}
+
 /// I/O servers: processes that BEAM code can use as a group leader or an `IO` device.
 pub mod io {
     pub use crate::otp::io_server::{

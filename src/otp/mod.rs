@@ -6,6 +6,7 @@ pub mod io_format;
 pub mod io_server;
 pub(crate) mod net_kernel;
 pub mod pg;
+pub mod pubsub;
 pub(crate) mod rex;
 pub mod rpc;
 pub(crate) mod spawn;
