@@ -318,3 +318,137 @@ async fn pool_size_two() {
     }
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_subscribe_broadcast_and_pg_members() {
+    if !have_elixir("cli_subscribe_broadcast_and_pg_members") {
+        return;
+    }
+    init_tracing();
+    let epmd = free_port();
+    let alive = unique("pscli");
+    let standin = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/interop-tests/pubsub_standin.exs"
+    );
+    let script = format!(
+        r#"
+        Code.require_file("{standin}")
+        :ok = StandIn.PubSub.start(MyApp.PubSub, 1)
+        me = self()
+        spawn(fn ->
+          :ok = StandIn.PubSub.subscribe(MyApp.PubSub, "room:1")
+          send(me, :subscribed)
+          Stream.repeatedly(fn -> receive do m -> IO.puts("got #{{inspect(m)}}") end end)
+          |> Stream.run()
+        end)
+        receive do :subscribed -> :ok end
+        {{:ok, _}} = :pg.start(:pg)
+        w = spawn(fn -> Process.sleep(:infinity) end)
+        :ok = :pg.join(:pg, {{:workers, 1}}, [w, w])
+        IO.puts("ready #{{inspect(w)}}")
+        Process.sleep(:infinity)
+        "#
+    );
+    let ex = elixir("--sname", &alive, COOKIE, epmd, &script);
+    ex.wait_for("ready", 30).await;
+    let a = sname(&alive);
+
+    let mut sub = erlnode(
+        &[
+            "pubsub",
+            "subscribe",
+            "MyApp.PubSub",
+            "room:1",
+            "room:2",
+            "--connect",
+            &a,
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    sub.wait_for("subscribed to room:1, room:2", 30).await;
+
+    // What a BEAM node broadcasts is printed, one message a line, in Elixir syntax.
+    let node = lib_node(&unique("psdriver"), epmd).await;
+    rpc(
+        &node,
+        &a,
+        "broadcast",
+        vec![
+            term::atom(PUBSUB),
+            term::binary("room:2"),
+            term::tuple(vec![term::atom("from_beam"), term::binary("hi")]),
+        ],
+    )
+    .await;
+    sub.wait_for(r#"{:from_beam, "hi"}"#, 30).await;
+
+    // A one-shot broadcast reaches the BEAM subscriber and the CLI subscriber.
+    let mut b = erlnode(
+        &[
+            "pubsub",
+            "broadcast",
+            &a,
+            "MyApp.PubSub",
+            "room:1",
+            r#"{:from_cli, [1, 2.5], %{"k" => :v}}"#,
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    assert!(b.finish(30).await, "broadcast failed:\n{}", b.output());
+    ex.wait_for(r#"got {:from_cli, [1, 2.5], %{"k" => :v}}"#, 30)
+        .await;
+    sub.wait_for(r#"{:from_cli, [1, 2.5], %{"k" => :v}}"#, 30)
+        .await;
+
+    // An unreachable node: non-zero, with the reason.
+    let mut bad = erlnode(
+        &[
+            "pubsub",
+            "broadcast",
+            &sname("nosuchnode"),
+            "MyApp.PubSub",
+            "room:1",
+            ":x",
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    assert!(!bad.finish(30).await);
+    assert!(bad.output().contains("cannot connect"), "{}", bad.output());
+
+    // pg members: cluster-wide, one pid a line (the member joined twice is listed twice).
+    let mut m = erlnode(
+        &[
+            "pg",
+            "members",
+            &a,
+            "pg",
+            "{:workers, 1}",
+            "--cookie",
+            COOKIE,
+        ],
+        epmd,
+    );
+    assert!(m.finish(30).await, "pg members failed:\n{}", m.output());
+    let lines: Vec<String> = m
+        .out
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("#PID<"))
+        .cloned()
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", m.output());
+    assert!(lines.iter().all(|l| l.ends_with(&a)), "{lines:?}");
+
+    // Ctrl-C ends the subscriber cleanly.
+    sub.signal("INT");
+    assert!(sub.finish(30).await, "{}", sub.output());
+    node.shutdown().await;
+}

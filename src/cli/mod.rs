@@ -12,6 +12,7 @@ mod eval;
 mod node;
 mod output;
 mod ping;
+mod pubsub;
 mod send;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     Eval(eval::EvalArgs),
     Names(epmd::NamesArgs),
     Epmd(epmd::ServeArgs),
+    Pubsub(pubsub::PubSubArgs),
+    Pg(pubsub::PgArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit status.
@@ -92,6 +95,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(Command::Eval(a)) => eval::run(a).await,
         Some(Command::Names(a)) => epmd::names(a).await,
         Some(Command::Epmd(a)) => epmd::serve(a).await,
+        Some(Command::Pubsub(a)) => pubsub::run_pubsub(a).await,
+        Some(Command::Pg(a)) => pubsub::run_pg(a).await,
     }
 }
 
