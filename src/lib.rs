@@ -89,6 +89,17 @@ pub mod pubsub {
     };
 }
 
+/// GenServer both ways: a Rust [`gen_server::GenServer`] that BEAM's
+/// `GenServer.call`/`cast`/`stop` and `:sys` talk to, and [`Process::call`] /
+/// [`Process::cast`] (or [`Node::gen_call`] / [`Node::gen_cast`]) to call any
+/// gen_server, BEAM's or ours. See `docs/genserver.md`.
+pub mod gen_server {
+    pub use crate::otp::gen_server::{
+        CallReply, Flow, GenCallError, GenServer, Options, ReplyTo, ServerRef, StartError, start,
+        start_with,
+    };
+}
+
 /// I/O servers: processes that BEAM code can use as a group leader or an `IO` device.
 pub mod io {
     pub use crate::otp::io_server::{

@@ -2,7 +2,7 @@
 
 use super::mailbox::{Msg, Origin};
 use super::{Node, peers};
-use crate::proto::control::{CheckedMessage, Control, Payload};
+use crate::proto::control::{CheckedMessage, Control, Payload, SigTarget, altact};
 use crate::term;
 use std::sync::Arc;
 
@@ -55,6 +55,32 @@ impl Node {
             Control::AliasSend { alias, .. } => {
                 if let Some(m) = payload {
                     self.deliver_alias(&alias, m);
+                }
+            }
+            Control::AltactSigSend {
+                flags, from, to, ..
+            } => {
+                let Some(payload) = payload else { return };
+                if flags & altact::EXIT != 0 {
+                    // An exit signal (as exit/2 sends it) to a pid, name or alias.
+                    let target = match to {
+                        SigTarget::Pid(p) => Some(p),
+                        SigTarget::Name(n) => self.whereis(&n.name),
+                        SigTarget::Alias(a) => self.alias_owner(&a),
+                    };
+                    if let Some(to) = target {
+                        self.remote_exit(from, to, payload, false);
+                    }
+                } else {
+                    // A priority message is delivered in arrival order, as an
+                    // ordinary one: a Rust mailbox has one queue.
+                    match to {
+                        SigTarget::Pid(p) => self.deliver(&p, payload),
+                        SigTarget::Name(n) => {
+                            self.send_local_named(&n.name, payload);
+                        }
+                        SigTarget::Alias(a) => self.deliver_alias(&a, payload),
+                    }
                 }
             }
             Control::Link { from, to } => self.remote_link(from, to),
@@ -141,13 +167,5 @@ impl Node {
                 tracing::warn!(%peer, "ignoring an unknown control message: {term}");
             }
         }
-    }
-}
-
-impl Node {
-    /// A message sent to an alias. This node creates no aliases, so there is
-    /// nobody to deliver it to.
-    fn deliver_alias(&self, alias: &eetf::Reference, _msg: eetf::Term) {
-        tracing::debug!(?alias, "message to an unknown alias dropped");
     }
 }

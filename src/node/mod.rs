@@ -1,5 +1,6 @@
 //! The tokio runtime of a node: configuration, start-up, and the handle that embeds a node in a program.
 
+mod aliases;
 pub(crate) mod connection;
 pub(crate) mod cookie;
 mod dispatch;
@@ -396,6 +397,13 @@ impl Node {
     /// The local process registered as `name`, as `Process.whereis/1`.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
         lock(&self.inner.table).whereis(name)
+    }
+
+    /// The name `pid` (a local process) is registered under, if any.
+    pub fn registered_name(&self, pid: &Pid) -> Option<String> {
+        lock(&self.inner.table)
+            .get(pid)
+            .and_then(|e| e.name().map(str::to_owned))
     }
 
     /// The locally registered names, sorted, as `Process.registered/0`.

@@ -15,6 +15,8 @@ pub(crate) enum PeerState {
     Dialing { task: Option<AbortHandle> },
     Up {
         hidden: bool,
+        /// The flags in force on the connection (ours AND the peer's).
+        flags: crate::proto::flags::DistFlags,
         tasks: Vec<AbortHandle>,
     },
 }
@@ -150,6 +152,7 @@ pub(crate) fn connection_up(node: &Node, info: &Established) -> Attached {
     let queue = e.queue.queue().clone();
     e.state = PeerState::Up {
         hidden: info.peer_hidden(),
+        flags: info.flags,
         tasks: Vec::new(),
     };
     Attached {
@@ -193,6 +196,17 @@ pub(crate) fn connection_down(node: &Node, peer: &str, id: u64, reason: String) 
         node: peer.to_owned(),
         reason,
     });
+}
+
+/// The flags in force on the connection to `peer`, if one is up.
+pub(crate) fn flags(node: &Node, peer: &str) -> Option<crate::proto::flags::DistFlags> {
+    match lock(&node.inner.peers).map.get(peer) {
+        Some(PeerEntry {
+            state: PeerState::Up { flags, .. },
+            ..
+        }) => Some(*flags),
+        _ => None,
+    }
 }
 
 pub(crate) fn is_up(node: &Node, peer: &str) -> bool {

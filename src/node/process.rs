@@ -236,22 +236,56 @@ impl Process {
             }
             match self.fetched.pop_front() {
                 None => return Err(ReceiveError::Exited),
-                Some(Msg::Term(term)) => return Ok(term),
-                Some(Msg::Checked(checked, origin)) => match checked.build() {
-                    Ok(term) => return Ok(term),
-                    Err(e) => {
-                        let Origin { peer, id } = &*origin;
-                        tracing::error!(pid = %self.pid, "undecodable message from {peer}: {e}");
-                        peers::connection_down(
-                            &self.node,
-                            peer,
-                            *id,
-                            format!("undecodable message: {e}"),
-                        );
+                Some(m) => {
+                    if let Some(term) = self.build(m) {
+                        return Ok(term);
                     }
-                },
+                }
             }
         }
+    }
+
+    /// A mailbox message as a term; `None` (and the connection it came on
+    /// closed) for a checked message that cannot be built.
+    fn build(&self, m: Msg) -> Option<Term> {
+        match m {
+            Msg::Term(term) => Some(term),
+            Msg::Checked(checked, origin) => match checked.build() {
+                Ok(term) => Some(term),
+                Err(e) => {
+                    let Origin { peer, id } = &*origin;
+                    tracing::error!(pid = %self.pid, "undecodable message from {peer}: {e}");
+                    peers::connection_down(
+                        &self.node,
+                        peer,
+                        *id,
+                        format!("undecodable message: {e}"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// Removes, without waiting, every message already in the mailbox for
+    /// which `pred` holds (the others stay, in order).
+    pub(crate) fn flush_matching(&mut self, mut pred: impl FnMut(&Term) -> bool) {
+        loop {
+            while let Some(m) = self.fetched.pop_front() {
+                if let Some(t) = self.build(m) {
+                    self.saved.push_back(t);
+                }
+            }
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let (rx, fetched) = (&self.rx, &mut self.fetched);
+            if !matches!(
+                rx.poll_take_all(fetched, &mut cx),
+                std::task::Poll::Ready(true)
+            ) {
+                break;
+            }
+        }
+        self.saved.retain(|m| !pred(m));
     }
 
     /// The next message, or `Timeout`.
@@ -316,16 +350,22 @@ impl Process {
         name: &str,
         msg: Term,
     ) -> Result<(), NodeError> {
+        self.send_to_name(node, name, msg);
+        Ok(())
+    }
+
+    /// Sends to `{name, node}` (this node or another, connecting first if
+    /// needed) without waiting: as on BEAM, a send to a name nobody has is dropped.
+    pub fn send_to_name(&self, node: &str, name: &str, msg: Term) {
         if node == self.node.name() {
             self.node.send_local_named(name, msg);
-            return Ok(());
+            return;
         }
         let ctl = Control::RegSend {
             from: self.pid.clone(),
             to: eetf::Atom::from(name),
         };
         super::connection::send_control(&self.node, node, &ctl, Some(&msg), true);
-        Ok(())
     }
 
     /// Registers this process under `name`.
@@ -369,6 +409,35 @@ impl Process {
     /// Removes a monitor made by [`Process::monitor`] or [`Process::monitor_name`].
     pub fn demonitor(&self, reference: &Reference) {
         self.node.demonitor(&self.pid, reference);
+    }
+
+    /// A new process alias (OTP 24+ `alias()`): a reference that other
+    /// processes, here or on BEAM nodes, can send to; the message arrives in
+    /// this process's mailbox until [`Process::unalias`] or the process's end.
+    pub fn alias(&self) -> Reference {
+        // The process is alive while its handle exists, so this always succeeds.
+        self.node
+            .alias(&self.pid)
+            .unwrap_or_else(|| self.node.make_ref())
+    }
+
+    /// Deactivates one of this process's aliases: what is sent to it from now
+    /// on is dropped. False if it was not an active alias of this process.
+    pub fn unalias(&self, alias: &Reference) -> bool {
+        self.node.unalias(&self.pid, alias)
+    }
+
+    /// Sends `msg` to a process alias, here or on another node (ALIAS_SEND, or
+    /// ALTACT_SIG_SEND to an OTP 28+ node). Dropped if the alias is inactive.
+    pub fn send_alias(&self, alias: &Reference, msg: Term) {
+        self.node.send_alias(&self.pid, alias, &msg, false);
+    }
+
+    /// Sends `msg` to a priority alias as a priority message (OTP 28
+    /// `erlang:send(Alias, Msg, [priority])`); to a node older than OTP 28 it
+    /// goes as an ordinary alias send.
+    pub fn send_priority(&self, alias: &Reference, msg: Term) {
+        self.node.send_alias(&self.pid, alias, &msg, true);
     }
 
     /// Ends this process now with `reason`.

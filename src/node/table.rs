@@ -37,6 +37,8 @@ pub(crate) struct Extra {
     pub links: HashSet<Pid>,
     pub monitors: HashMap<Reference, MonitorOnMe>,
     pub group_leader: Option<Pid>,
+    /// The process's active aliases (each also in [`ProcessTable::aliases`]).
+    pub aliases: Vec<Reference>,
 }
 
 impl ProcEntry {
@@ -91,6 +93,8 @@ pub(crate) struct ProcessTable {
     pub procs: HashMap<PidKey, ProcEntry>,
     pub names: HashMap<String, Pid>,
     pub remote_monitors: HashMap<Reference, RemoteMonitor>,
+    /// Active process aliases of local processes: alias -> owner.
+    pub aliases: HashMap<Reference, Pid>,
     next_id: u32,
     serial: u32,
 }
@@ -106,6 +110,7 @@ impl ProcessTable {
             procs: HashMap::new(),
             names: HashMap::new(),
             remote_monitors: HashMap::new(),
+            aliases: HashMap::new(),
             // <0.0.0> .. <0.N.0> are system processes on BEAM; start above them.
             next_id: 64,
             serial: 0,
@@ -144,6 +149,11 @@ impl ProcessTable {
         let entry = self.procs.remove(&key(pid))?;
         if let Some(name) = entry.name() {
             self.names.remove(name);
+        }
+        if let Some(x) = entry.extra.as_ref() {
+            for a in &x.aliases {
+                self.aliases.remove(a);
+            }
         }
         Some(entry)
     }

@@ -1,5 +1,6 @@
 //! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
 
+pub mod gen_server;
 pub mod global;
 pub mod io;
 pub mod io_format;

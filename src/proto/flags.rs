@@ -74,7 +74,9 @@ impl DistFlags {
             | Self::BIG_SEQTRACE_LABELS
             | Self::EXIT_PAYLOAD
             | Self::MANDATORY_25_DIGEST
-            | Self::SPAWN;
+            | Self::SPAWN
+            | Self::ALIAS
+            | Self::ALTACT_SIG;
         if !hidden {
             f = f | Self::PUBLISHED;
         }
@@ -157,6 +159,8 @@ mod tests {
             assert!(!ours.contains(DistFlags::DIST_HDR_ATOM_CACHE));
             assert!(!ours.contains(DistFlags::FRAGMENTS));
             assert!(!ours.contains(DistFlags::ATOM_CACHE));
+            // Process aliases: ALIAS_SEND (OTP 24+) and ALTACT_SIG_SEND (OTP 28+).
+            assert!(ours.contains(DistFlags::ALIAS | DistFlags::ALTACT_SIG));
         }
     }
 

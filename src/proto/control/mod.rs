@@ -58,6 +58,29 @@ pub mod op {
     pub const ALIAS_SEND_TT: i32 = 34;
     pub const UNLINK_ID: i32 = 35;
     pub const UNLINK_ID_ACK: i32 = 36;
+    pub const ALTACT_SIG_SEND: i32 = 37;
+}
+
+/// The flags of ALTACT_SIG_SEND (OTP 28+; erts' `ERTS_DOP_ALTACT_SIG_FLG_*`).
+pub mod altact {
+    /// A priority signal.
+    pub const PRIO: u32 = 1 << 0;
+    /// The control tuple has a fifth element, a sequential trace token.
+    pub const TOKEN: u32 = 1 << 1;
+    /// The target is a process alias (a reference).
+    pub const ALIAS: u32 = 1 << 2;
+    /// The target is a registered name (an atom).
+    pub const NAME: u32 = 1 << 3;
+    /// The payload is an exit reason: an exit signal rather than a message.
+    pub const EXIT: u32 = 1 << 4;
+}
+
+/// Where an ALTACT_SIG_SEND goes: a pid, a registered name or an alias.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SigTarget {
+    Pid(Pid),
+    Name(Atom),
+    Alias(Reference),
 }
 
 /// A process named either by pid or by registered name (monitors take both).
@@ -163,6 +186,14 @@ pub enum Control {
         from: Pid,
         to: Pid,
     },
+    /// `{37, Flags, From, To[, Token]}` followed by the message, or by the exit
+    /// reason when `flags` has [`altact::EXIT`] (OTP 28+, DFLAG_ALTACT_SIG).
+    AltactSigSend {
+        flags: u32,
+        from: Pid,
+        to: SigTarget,
+        token: Option<Term>,
+    },
     /// Anything else; logged and ignored by the node.
     Unknown(Term),
 }
@@ -247,6 +278,7 @@ fn has_payload(op: i32) -> bool {
             | op::SPAWN_REQUEST_TT
             | op::ALIAS_SEND
             | op::ALIAS_SEND_TT
+            | op::ALTACT_SIG_SEND
     )
 }
 
@@ -445,6 +477,32 @@ impl Control {
                     Control::UnlinkIdAck { id, from, to }
                 }
             }
+            op::ALTACT_SIG_SEND => {
+                if len != 4 && len != 5 {
+                    return Err(malformed(op, format!("{len} elements, need 4 or 5")));
+                }
+                let flags = u32::try_from(int(op, &e[1], "flags")?)
+                    .map_err(|_| malformed(op, "negative flags"))?;
+                let from = pid(op, take(e, 2), "from")?;
+                let to = match take(e, 3) {
+                    Term::Pid(p) => SigTarget::Pid(p),
+                    Term::Atom(a) => SigTarget::Name(a),
+                    Term::Reference(r) => SigTarget::Alias(*r),
+                    other => {
+                        return Err(malformed(
+                            op,
+                            format!("target is not a pid, name or alias: {}", short(&other)),
+                        ));
+                    }
+                };
+                let token = (len == 5).then(|| take(e, 4));
+                Control::AltactSigSend {
+                    flags,
+                    from,
+                    to,
+                    token,
+                }
+            }
             _ => Control::Unknown(Term::Tuple(Tuple::from(std::mem::take(e)))),
         };
         Ok((control, payload))
@@ -574,6 +632,25 @@ impl Control {
                 t(vec![i(op::UNLINK_ID_ACK), id.clone(), p(from), p(to)]),
                 None,
             ),
+            Control::AltactSigSend {
+                flags,
+                from,
+                to,
+                token,
+            } => {
+                let mut v = vec![
+                    i(op::ALTACT_SIG_SEND),
+                    i(*flags as i32),
+                    p(from),
+                    match to {
+                        SigTarget::Pid(pid) => p(pid),
+                        SigTarget::Name(a) => Term::Atom(a.clone()),
+                        SigTarget::Alias(a) => r(a),
+                    },
+                ];
+                v.extend(token.clone());
+                (t(v), None)
+            }
             Control::Unknown(term) => (term.clone(), None),
         }
     }

@@ -368,3 +368,66 @@ fn a_duplicate_key_map_is_found_when_the_payload_is_built() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn altact_sig_send_in_every_form() {
+    let m = decode(ALTACT_ALIAS);
+    let Control::AltactSigSend {
+        flags,
+        to: SigTarget::Alias(alias),
+        token: None,
+        ..
+    } = &m.control
+    else {
+        panic!("{m:?}")
+    };
+    assert_eq!(*flags, altact::ALIAS);
+    assert_eq!(alias.node.name, "vecgen25593@vm");
+    assert_eq!(
+        m.payload,
+        Some(term::tuple(vec![
+            term::atom("hello"),
+            Term::ByteList(eetf::ByteList::from(vec![1u8, 2]))
+        ]))
+    );
+    let m = decode(ALTACT_PRIO_NAME);
+    assert!(
+        matches!(&m.control, Control::AltactSigSend { flags, to: SigTarget::Name(n), .. }
+            if *flags == altact::PRIO | altact::NAME && n.name == "some_name"),
+        "{m:?}"
+    );
+    assert_eq!(m.payload, Some(term::atom("hi")));
+    let m = decode(ALTACT_EXIT_ALIAS_TOKEN);
+    assert!(
+        matches!(&m.control, Control::AltactSigSend { flags, to: SigTarget::Alias(_), token: Some(_), .. }
+            if *flags == altact::EXIT | altact::ALIAS | altact::TOKEN),
+        "{m:?}"
+    );
+    assert_eq!(m.payload, Some(term::atom("because")));
+    let m = decode(ALTACT_PRIO_PID);
+    assert!(
+        matches!(
+            &m.control,
+            Control::AltactSigSend {
+                to: SigTarget::Pid(_),
+                ..
+            }
+        ),
+        "{m:?}"
+    );
+    // What we send reads back the same, and the control tuple is OTP's own bytes.
+    for v in [
+        ALTACT_ALIAS,
+        ALTACT_PRIO_NAME,
+        ALTACT_EXIT_ALIAS_TOKEN,
+        ALTACT_PRIO_PID,
+    ] {
+        let m = decode(v);
+        let mut out = Vec::new();
+        encode_frame(&m.control, m.payload.as_ref(), &mut out).unwrap();
+        assert_eq!(decode_frame(&out[4..]).unwrap(), m, "{v}");
+    }
+    // A bad arity or target is an error, not a panic.
+    let bad = hex(&ALTACT_PRIO_PID.replace("8368046125", "8368036125"));
+    assert!(decode_frame(&bad).is_err());
+}
