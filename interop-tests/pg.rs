@@ -239,6 +239,49 @@ async fn scenario(scope: &str, hidden: bool) {
     }
     let g = term::tuple(vec![term::atom("chat"), term::binary("room")]);
     let g2 = term::atom("other");
+
+    // Malformed and unexpected messages from a BEAM node leave our scope running.
+    let pa_scope = term::pid(&scope_a);
+    let garbage = [
+        term::atom("junk"),
+        term::tuple(vec![term::atom("discover"), term::int(42)]),
+        term::tuple(vec![term::atom("$gen_cast"), term::atom("junk")]),
+        term::tuple(vec![
+            term::atom("$gen_cast"),
+            term::tuple(vec![
+                term::atom("sync"),
+                pa_scope.clone(),
+                term::atom("notalist"),
+            ]),
+        ]),
+        term::tuple(vec![
+            term::atom("join"),
+            pa_scope.clone(),
+            g.clone(),
+            term::atom("x"),
+        ]),
+        term::tuple(vec![
+            term::atom("leave"),
+            pa_scope.clone(),
+            term::list(vec![]),
+            term::atom("notalist"),
+        ]),
+        term::tuple(vec![
+            term::atom("leave"),
+            pa_scope.clone(),
+            pa_scope.clone(),
+            term::list(vec![term::atom("never_joined")]),
+        ]),
+        term::tuple(vec![
+            term::atom("$gen_call"),
+            term::tuple(vec![pa_scope.clone(), term::atom("tag")]),
+            term::atom("monitor"),
+        ]),
+    ];
+    let dest = term::tuple(vec![term::atom(scope), term::atom(node.name())]);
+    for m in garbage {
+        rpc(&node, &a, "erlang", "send", vec![dest.clone(), m]).await;
+    }
     let (mut mon_scope, snapshot) = s.monitor_scope().await.unwrap();
     assert!(snapshot.is_empty(), "{snapshot:?}");
     let (mut mon_g2, now) = s.monitor(&g2).await.unwrap();
