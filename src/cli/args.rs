@@ -33,6 +33,8 @@ pub struct ConnectArgs {
     pub cookie: Option<String>,
     #[command(flatten)]
     pub epmd: EpmdArgs,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 impl ConnectArgs {
@@ -48,7 +50,7 @@ impl ConnectArgs {
         if let Some(c) = &self.cookie {
             b = b.cookie(c.clone());
         }
-        Ok(b)
+        Ok(self.tls.apply(b)?)
     }
 
     /// A hidden node for a one-shot command (`ping`, `call`, ...), named after the

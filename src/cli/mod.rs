@@ -14,6 +14,7 @@ mod output;
 mod ping;
 mod pubsub;
 mod send;
+mod tls;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;

@@ -1,9 +1,10 @@
-//! One distribution connection: the handshake over TCP (both roles), then a reader and a writer task with ticks.
+//! One distribution connection: the handshake (both roles) over TCP or TLS, then a reader and a writer task with ticks.
 
 use super::mailbox::Origin;
 use super::outqueue::{OutQueue, Pushed, Taken};
 use super::peers::{PeerState, Peers};
 use super::stats::IoCounters;
+use super::tls::{self, DistStream};
 use super::{Node, NodeError, NodeEvent, epmd_client, lock, peers};
 use crate::proto::control::decode_frame_deferred;
 use crate::proto::control::{Control, encode_frame};
@@ -14,23 +15,44 @@ use crate::proto::handshake::{
 use eetf::Term;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+/// How handshake packets are framed: 2-byte lengths on plain TCP, 4-byte
+/// lengths inside TLS (`inet_tls_dist` runs the handshake with `{packet, 4}`).
+/// Connected-phase messages have 4-byte lengths either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Plain,
+    Tls,
+}
+
 /// Reads one handshake packet body, keeping any bytes after it in `buf`.
-async fn read_packet(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+async fn read_packet<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    framing: Framing,
+) -> Result<Vec<u8>, String> {
     loop {
-        match framing::check_packet2(buf) {
+        let checked = match framing {
+            Framing::Plain => framing::check_packet2(buf),
+            Framing::Tls => framing::check_packet4(buf),
+        };
+        match checked {
             Ok(Some(f)) => {
                 let body = buf[f.body.clone()].to_vec();
                 buf.drain(..f.consumed);
                 return Ok(body);
             }
             Ok(None) => {}
+            Err(_) if framing == Framing::Plain && tls::looks_like_tls(buf) => {
+                return Err("the peer speaks TLS (it runs -proto_dist inet_tls); \
+                            this node runs plain distribution"
+                    .into());
+            }
             Err(e) => return Err(e.to_string()),
         }
         let mut chunk = [0u8; 1024];
@@ -45,12 +67,29 @@ async fn read_packet(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Vec<u8
     }
 }
 
-async fn write(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+/// Writes handshake packets (built with 2-byte lengths) in the connection's framing.
+async fn write<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    bytes: &[u8],
+    framing: Framing,
+) -> Result<(), String> {
     if bytes.is_empty() {
         return Ok(());
     }
+    let repacked;
+    let bytes = match framing {
+        Framing::Plain => bytes,
+        Framing::Tls => {
+            repacked = framing::packet2_to_packet4(bytes);
+            &repacked
+        }
+    };
     stream
         .write_all(bytes)
+        .await
+        .map_err(|e| format!("write failed: {e}"))?;
+    stream
+        .flush()
         .await
         .map_err(|e| format!("write failed: {e}"))
 }
@@ -62,7 +101,7 @@ pub(crate) async fn accept_loop(node: Node, listener: tokio::net::TcpListener) {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
                 let span = tracing::info_span!("conn", %addr, dir = "in");
-                tokio::spawn(accept_one(node.clone(), stream, addr).instrument(span));
+                tokio::spawn(accept_conn(node.clone(), stream, addr).instrument(span));
             }
             Err(e) => {
                 tracing::warn!("accept failed: {e}");
@@ -72,7 +111,20 @@ pub(crate) async fn accept_loop(node: Node, listener: tokio::net::TcpListener) {
     }
 }
 
-async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
+/// One accepted connection: TLS first when the node runs TLS distribution.
+async fn accept_conn(node: Node, tcp: TcpStream, addr: SocketAddr) {
+    let Some(tls) = node.inner.tls.clone() else {
+        return accept_one(node, tcp, addr, Framing::Plain).await;
+    };
+    let timeout = node.inner.handshake_timeout;
+    match tokio::time::timeout(timeout, tls.accept(tcp, addr)).await {
+        Ok(Ok(stream)) => accept_one(node, stream, addr, Framing::Tls).await,
+        Ok(Err(reason)) => tracing::warn!("TLS connection refused: {reason}"),
+        Err(_) => tracing::warn!("TLS handshake timed out after {timeout:?}"),
+    }
+}
+
+async fn accept_one<S: DistStream>(node: Node, mut stream: S, addr: SocketAddr, framing: Framing) {
     let mut acceptor = Acceptor::new(node.handshake_config(), rand::random());
     let mut buf = Vec::new();
     let timeout = node.inner.handshake_timeout;
@@ -84,7 +136,7 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
         // nobody without the cookie can cut off a connected peer.
         let mut replace = false;
         loop {
-            let packet = read_packet(&mut stream, &mut buf).await?;
+            let packet = read_packet(&mut stream, &mut buf, framing).await?;
             let step = match acceptor.handle(&packet) {
                 Ok(Accepted::Decide(sn)) => {
                     let own = sn.name == node.name();
@@ -98,11 +150,11 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
                     replace = status == Status::Alive;
                     match acceptor.decide(status) {
                         Ok(bytes) => {
-                            write(&mut stream, &bytes).await?;
+                            write(&mut stream, &bytes, framing).await?;
                             continue;
                         }
                         Err((bytes, e)) => {
-                            let _ = write(&mut stream, &bytes).await;
+                            let _ = write(&mut stream, &bytes, framing).await;
                             return Err(explain(if own { HandshakeError::OwnName } else { e }));
                         }
                     }
@@ -115,19 +167,19 @@ async fn accept_one(node: Node, mut stream: TcpStream, addr: SocketAddr) {
                     if let HandshakeError::MissingFlags { .. } = e {
                         let mut out = Vec::new();
                         framing::put_packet2(&mut out, b"snot_allowed");
-                        let _ = write(&mut stream, &out).await;
+                        let _ = write(&mut stream, &out, framing).await;
                     }
                     return Err(explain(e));
                 }
             };
             match step {
-                Step::Send(bytes) => write(&mut stream, &bytes).await?,
+                Step::Send(bytes) => write(&mut stream, &bytes, framing).await?,
                 Step::Done(bytes, est) => {
                     if replace {
                         // The cookie is proved: now the old connection goes.
                         peers::replace_old(&node, &est.peer_name);
                     }
-                    write(&mut stream, &bytes).await?;
+                    write(&mut stream, &bytes, framing).await?;
                     return Ok(est);
                 }
             }
@@ -164,43 +216,77 @@ fn explain(e: HandshakeError) -> String {
     e.to_string()
 }
 
-/// Dials `peer` (EPMD lookup, TCP, handshake) for the connection entry `id`.
+/// Dials `peer` (EPMD lookup, TCP, TLS when configured, handshake) for the
+/// connection entry `id`.
 pub(crate) async fn dial(node: Node, peer: String, id: u64) {
     let span = tracing::info_span!("conn", node = %peer, dir = "out");
     async {
         let timeout = node.inner.handshake_timeout;
-        let attempt = tokio::time::timeout(timeout, dial_and_handshake(&node, &peer)).await;
-        match attempt {
-            Ok(Ok((stream, buf, est))) => run_connection(node, stream, buf, est).await,
-            Ok(Err(DialError::LostRace)) => {
-                // Both sides dialled at once and the peer's attempt wins: its
-                // incoming connection takes over our entry (and queued frames).
-                tracing::debug!("simultaneous connect: waiting for the peer's connection");
-                let deadline = tokio::time::Instant::now() + timeout;
-                while tokio::time::Instant::now() < deadline {
-                    if peers::is_up(&node, &peer) {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                peers::dial_failed(
-                    &node,
-                    &peer,
-                    id,
-                    "simultaneous connect: the peer's connection never came".into(),
+        let deadline = Instant::now() + timeout;
+        let timed_out = || format!("connection setup timed out after {timeout:?}");
+        let tcp = match tokio::time::timeout_at(deadline, connect_tcp(&node, &peer)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(reason)) => return peers::dial_failed(&node, &peer, id, reason),
+            Err(_) => return peers::dial_failed(&node, &peer, id, timed_out()),
+        };
+        let Some(tls) = node.inner.tls.clone() else {
+            return dial_over(node, peer, id, deadline, tcp, Framing::Plain).await;
+        };
+        let host = peer.split_once('@').map_or("", |(_, h)| h).to_owned();
+        match tokio::time::timeout_at(deadline, tls.connect(&host, tcp)).await {
+            Ok(Ok(stream)) => dial_over(node, peer, id, deadline, stream, Framing::Tls).await,
+            Ok(Err(reason)) => peers::dial_failed(&node, &peer, id, reason),
+            Err(_) => {
+                let reason = format!(
+                    "TLS handshake timed out after {timeout:?} (does {peer} run TLS distribution, -proto_dist inet_tls?)"
                 );
+                peers::dial_failed(&node, &peer, id, reason)
             }
-            Ok(Err(DialError::Failed(reason))) => peers::dial_failed(&node, &peer, id, reason),
-            Err(_) => peers::dial_failed(
-                &node,
-                &peer,
-                id,
-                format!("connection setup timed out after {timeout:?}"),
-            ),
         }
     }
     .instrument(span)
     .await
+}
+
+/// The distribution handshake on a connected stream, then the connected phase.
+async fn dial_over<S: DistStream>(
+    node: Node,
+    peer: String,
+    id: u64,
+    deadline: Instant,
+    stream: S,
+    framing: Framing,
+) {
+    let timeout = node.inner.handshake_timeout;
+    let attempt = tokio::time::timeout_at(deadline, handshake(&node, &peer, stream, framing)).await;
+    match attempt {
+        Ok(Ok((stream, buf, est))) => run_connection(node, stream, buf, est).await,
+        Ok(Err(DialError::LostRace)) => {
+            // Both sides dialled at once and the peer's attempt wins: its
+            // incoming connection takes over our entry (and queued frames).
+            tracing::debug!("simultaneous connect: waiting for the peer's connection");
+            let deadline = tokio::time::Instant::now() + timeout;
+            while tokio::time::Instant::now() < deadline {
+                if peers::is_up(&node, &peer) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            peers::dial_failed(
+                &node,
+                &peer,
+                id,
+                "simultaneous connect: the peer's connection never came".into(),
+            );
+        }
+        Ok(Err(DialError::Failed(reason))) => peers::dial_failed(&node, &peer, id, reason),
+        Err(_) => peers::dial_failed(
+            &node,
+            &peer,
+            id,
+            format!("connection setup timed out after {timeout:?}"),
+        ),
+    }
 }
 
 enum DialError {
@@ -215,10 +301,8 @@ impl From<String> for DialError {
     }
 }
 
-async fn dial_and_handshake(
-    node: &Node,
-    peer: &str,
-) -> Result<(TcpStream, Vec<u8>, Established), DialError> {
+/// EPMD lookup and TCP connection to `peer`'s distribution port.
+async fn connect_tcp(node: &Node, peer: &str) -> Result<TcpStream, String> {
     let (alive, host) = peer
         .split_once('@')
         .ok_or_else(|| format!("invalid node name {peer}"))?;
@@ -232,28 +316,43 @@ async fn dial_and_handshake(
         .map_err(|e| format!("epmd on {host}: {e}"))?
         .ok_or_else(|| format!("no node named {alive} is registered with epmd on {host}"))?;
     let addr = SocketAddr::new(epmd_addr.ip(), entry.port);
-    let mut stream = TcpStream::connect(addr)
+    let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("{addr}, the port EPMD gives for {alive}, refuses TCP: {e}"))?;
     let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// The initiator's side of the distribution handshake.
+async fn handshake<S: DistStream>(
+    node: &Node,
+    peer: &str,
+    mut stream: S,
+    framing: Framing,
+) -> Result<(S, Vec<u8>, Established), DialError> {
     let mut ini = Initiator::new(node.handshake_config(), peer.to_owned(), rand::random());
     let mut buf = Vec::new();
     let first = ini.start().map_err(explain)?;
-    write(&mut stream, &first).await?;
+    write(&mut stream, &first, framing).await?;
     loop {
-        let packet = match read_packet(&mut stream, &mut buf).await {
+        let packet = match read_packet(&mut stream, &mut buf, framing).await {
             Ok(p) => p,
             Err(e) if ini.awaiting_ack() => {
                 return Err(DialError::Failed(format!(
                     "node {peer} did not accept our cookie (it closed the connection after our challenge reply: {e})"
                 )));
             }
+            Err(e) if framing == Framing::Plain && !ini.awaiting_ack() && buf.is_empty() => {
+                return Err(DialError::Failed(format!(
+                    "{e} (if {peer} runs TLS distribution, this node needs it too: --proto-dist inet_tls)"
+                )));
+            }
             Err(e) => return Err(e.into()),
         };
         match ini.handle(&packet) {
-            Ok(Step::Send(bytes)) => write(&mut stream, &bytes).await?,
+            Ok(Step::Send(bytes)) => write(&mut stream, &bytes, framing).await?,
             Ok(Step::Done(bytes, est)) => {
-                write(&mut stream, &bytes).await?;
+                write(&mut stream, &bytes, framing).await?;
                 return Ok((stream, buf, est));
             }
             Err(HandshakeError::Refused { status, .. }) if status == "nok" => {
@@ -266,7 +365,7 @@ async fn dial_and_handshake(
 
 /// The connected phase: register the connection, then run reader and writer
 /// until either ends.
-async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: Established) {
+async fn run_connection<S: DistStream>(node: Node, stream: S, leftover: Vec<u8>, est: Established) {
     let peer = est.peer_name.clone();
     let peers::Attached { id, queue, waiters } = peers::connection_up(&node, &est);
     tracing::info!(hidden = est.peer_hidden(), "node up: {peer}");
@@ -278,7 +377,7 @@ async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: E
     for w in waiters {
         let _ = w.send(Ok(()));
     }
-    let (r, w) = stream.into_split();
+    let (r, w) = stream.split();
     let ticktime = node.inner.net_ticktime;
     let writer = tokio::spawn(
         writer(node.clone(), peer.clone(), id, w, queue, ticktime / 4).in_current_span(),
@@ -295,11 +394,11 @@ async fn run_connection(node: Node, stream: TcpStream, leftover: Vec<u8>, est: E
     // Services that greet a new node (global, rex) hear of it through the event.
 }
 
-async fn writer(
+async fn writer<W: AsyncWrite + Unpin>(
     node: Node,
     peer: String,
     id: u64,
-    mut w: OwnedWriteHalf,
+    mut w: W,
     queue: std::sync::Arc<OutQueue>,
     tick_every: Duration,
 ) {
@@ -341,22 +440,24 @@ async fn writer(
     peers::connection_down(&node, &peer, id, reason);
 }
 
-/// `write_all`, counted in the node's I/O statistics.
-async fn write_counted(
-    w: &mut OwnedWriteHalf,
+/// `write_all` and flush (TLS may hold back a record until flushed; on TCP a
+/// flush does nothing), counted in the node's I/O statistics.
+async fn write_counted<W: AsyncWrite + Unpin>(
+    w: &mut W,
     bytes: &[u8],
     io: &IoCounters,
 ) -> std::io::Result<()> {
     w.write_all(bytes).await?;
+    w.flush().await?;
     io.wrote(bytes.len());
     Ok(())
 }
 
-async fn reader(
+async fn reader<R: AsyncRead + Unpin>(
     node: Node,
     peer: String,
     id: u64,
-    mut r: OwnedReadHalf,
+    mut r: R,
     leftover: Vec<u8>,
     ticktime: Duration,
 ) {
@@ -417,6 +518,10 @@ async fn reader(
                 Ok(n) => {
                     io.read(n);
                     last_read = Instant::now();
+                }
+                // A peer closing without TLS close_notify, as BEAM nodes do.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    break "connection closed by peer".to_string()
                 }
                 Err(e) => break format!("read failed: {e}"),
             },

@@ -15,12 +15,16 @@ mod rpc_client;
 mod signals;
 mod stats;
 mod table;
+mod tls;
+pub(crate) mod tls_config;
+mod tls_optfile;
 
 pub use crate::otp::rpc::CallContext;
 pub use cookie::{Cookie, CookieError};
 pub use process::{Process, ReceiveError};
 pub use rpc_client::CallError;
 pub use stats::IoStats;
+pub use tls_config::{TlsConfig, TlsError, TlsSide, TlsVerify, TlsVersion};
 
 use crate::proto::flags::DistFlags;
 use crate::term;
@@ -41,6 +45,9 @@ pub enum NodeError {
     /// The cookie could not be had.
     #[error(transparent)]
     Cookie(#[from] cookie::CookieError),
+    /// TLS distribution settings that cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls_config::TlsError),
     /// EPMD refused the registration or could not be reached.
     #[error("epmd: {0}")]
     Epmd(#[from] crate::proto::epmd::EpmdError),
@@ -108,6 +115,7 @@ pub struct NodeBuilder {
     net_ticktime: Duration,
     handshake_timeout: Duration,
     max_send_queue: usize,
+    tls: Option<TlsConfig>,
 }
 
 impl NodeBuilder {
@@ -124,6 +132,7 @@ impl NodeBuilder {
             net_ticktime: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(7),
             max_send_queue: DEFAULT_MAX_SEND_QUEUE,
+            tls: None,
         }
     }
     /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
@@ -172,6 +181,26 @@ impl NodeBuilder {
         self
     }
 
+    /// Runs distribution over TLS, as BEAM nodes started with
+    /// `-proto_dist inet_tls` do: every connection, accepted or dialled, is TLS
+    /// (EPMD stays plain TCP), and a peer without TLS is refused. The
+    /// certificate and key files are read by [`NodeBuilder::start`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), erlnode::NodeError> {
+    /// use erlnode::{Node, TlsConfig};
+    /// // The same file BEAM nodes take with -ssl_dist_optfile:
+    /// let tls = TlsConfig::from_optfile("/etc/erlang/ssl_dist.conf")?;
+    /// // Or mutual TLS from three files:
+    /// let _tls = TlsConfig::new("node.pem", "node.key").ca("ca.pem");
+    /// let node = Node::builder("rust@host1").tls(tls).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Listens, registers with EPMD (starting an embedded one when none
     /// answers), and starts the node's services.
     pub async fn start(self) -> Result<Node, NodeError> {
@@ -179,6 +208,10 @@ impl NodeBuilder {
         let cookie = match self.cookie {
             Some(c) => c.checked()?,
             None => cookie::load_or_create(&cookie::default_path()?)?,
+        };
+        let tls = match &self.tls {
+            Some(cfg) => Some(Arc::new(tls::Tls::load(cfg)?)),
+            None => None,
         };
         let epmd_port = self
             .epmd_port
@@ -205,6 +238,7 @@ impl NodeBuilder {
             flags: DistFlags::ours(self.hidden),
             net_ticktime: self.net_ticktime,
             handshake_timeout: self.handshake_timeout,
+            tls,
             epmd_port,
             listen_port: port,
             table: Mutex::new(table::ProcessTable::new()),
@@ -220,7 +254,13 @@ impl NodeBuilder {
         let accept = tokio::spawn(connection::accept_loop(node.clone(), listener));
         node.keep_task(accept.abort_handle());
         crate::otp::start(&node);
-        tracing::info!(node = %node.name(), port, hidden = node.inner.hidden, "node started");
+        tracing::info!(
+            node = %node.name(),
+            port,
+            hidden = node.inner.hidden,
+            tls = node.inner.tls.is_some(),
+            "node started"
+        );
         Ok(node)
     }
 }
@@ -234,6 +274,8 @@ pub(crate) struct Inner {
     flags: DistFlags,
     net_ticktime: Duration,
     handshake_timeout: Duration,
+    /// Set when distribution runs over TLS.
+    tls: Option<Arc<tls::Tls>>,
     epmd_port: u16,
     listen_port: u16,
     table: Mutex<table::ProcessTable>,

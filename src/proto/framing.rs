@@ -1,4 +1,4 @@
-//! Length-prefixed framing: 2-byte packets during the handshake, 4-byte messages once connected.
+//! Length-prefixed framing: 2-byte packets during the handshake (4-byte inside TLS), 4-byte messages once connected.
 //!
 //! Check then parse: each function looks at the bytes buffered so far and says
 //! either "incomplete, read more", or where one whole frame lies, or that the
@@ -59,6 +59,45 @@ pub fn check_packet2(buf: &[u8]) -> Result<Option<Frame>, FrameError> {
     }))
 }
 
+/// Finds one 4-byte-length handshake packet at the front of `buf`: the
+/// handshake's framing inside TLS (`inet_tls_dist` sets `{packet, 4}`).
+pub fn check_packet4(buf: &[u8]) -> Result<Option<Frame>, FrameError> {
+    let Some(&[a, b, c, d]) = buf.get(..4) else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes([a, b, c, d]) as usize;
+    if len == 0 {
+        return Err(FrameError::EmptyPacket);
+    }
+    if len > MAX_HANDSHAKE_PACKET {
+        return Err(FrameError::TooLarge {
+            len,
+            limit: MAX_HANDSHAKE_PACKET,
+        });
+    }
+    if buf.len() < 4 + len {
+        return Ok(None);
+    }
+    Ok(Some(Frame {
+        body: 4..4 + len,
+        consumed: 4 + len,
+    }))
+}
+
+/// Re-frames handshake packets built with 2-byte lengths (as the handshake
+/// state machine emits them) with 4-byte lengths. Stops at anything that is
+/// not a whole packet (there never is: the input is our own output).
+pub fn packet2_to_packet4(mut bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    while let Ok(Some(f)) = check_packet2(bytes) {
+        let body = &bytes[f.body.clone()];
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend_from_slice(body);
+        bytes = &bytes[f.consumed..];
+    }
+    out
+}
+
 /// Finds one 4-byte-length message (or tick) at the front of `buf`.
 pub fn check_frame4(buf: &[u8], limit: usize) -> Result<Option<Frame>, FrameError> {
     let Some(head) = buf.get(..4) else {
@@ -102,6 +141,26 @@ mod tests {
         let f = check_packet2(&bytes).unwrap().unwrap();
         assert_eq!(&bytes[f.body.clone()], b"sok");
         assert_eq!(f.consumed, 5);
+    }
+
+    #[test]
+    fn packet4_handshake_framing() {
+        let mut two = Vec::new();
+        put_packet2(&mut two, b"sok");
+        put_packet2(&mut two, b"strue");
+        let four = packet2_to_packet4(&two);
+        assert_eq!(four, b"\0\0\0\x03sok\0\0\0\x05strue");
+        for cut in 0..7 {
+            assert_eq!(check_packet4(&four[..cut]), Ok(None), "cut at {cut}");
+        }
+        let f = check_packet4(&four).unwrap().unwrap();
+        assert_eq!(&four[f.body.clone()], b"sok");
+        assert_eq!(f.consumed, 7);
+        assert_eq!(check_packet4(&[0, 0, 0, 0]), Err(FrameError::EmptyPacket));
+        assert!(matches!(
+            check_packet4(&[0x16, 3, 1, 0, 0xc8]),
+            Err(FrameError::TooLarge { .. })
+        ));
     }
 
     #[test]
