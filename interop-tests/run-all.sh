@@ -67,6 +67,14 @@ if ! command -v elixir >/dev/null 2>&1 || ! command -v erl >/dev/null 2>&1 || ! 
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq elixir erlang-dev >/dev/null \
         || record FAIL install "apt-get install elixir erlang-dev failed"
 fi
+# TLS distribution tests (-proto_dist inet_tls) need OTP's ssl application.
+if command -v erl >/dev/null 2>&1 \
+    && ! erl -noshell -eval 'halt(case code:lib_dir(ssl) of {error, _} -> 1; _ -> 0 end).' >/dev/null 2>&1; then
+    say "installing OTP's ssl application (erlang-ssl) for the TLS distribution tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq erlang-ssl >/dev/null \
+        || record FAIL install "apt-get install erlang-ssl failed"
+fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install Rust (rustup) first" >&2
     record FAIL cargo "cargo not found"

@@ -63,6 +63,8 @@ impl std::fmt::Debug for Tls {
 
 /// The first byte of a TLS record carrying a handshake message.
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+/// The first byte of a TLS record carrying an alert.
+const TLS_ALERT_RECORD: u8 = 0x15;
 
 impl Tls {
     /// Reads the certificates and keys and builds both roles' configurations.
@@ -124,10 +126,10 @@ fn plain_peer(bytes: &[u8]) -> Option<String> {
     Some(format!("node {}", sn.name.escape_debug()))
 }
 
-/// If `bytes` begin a TLS handshake record (what a TLS peer sends first), says
-/// so: for the log of a plain node that a TLS node dialled.
+/// Whether `bytes` begin a TLS handshake or alert record: what a TLS peer
+/// sends first, or answers a plain handshake packet with.
 pub(crate) fn looks_like_tls(bytes: &[u8]) -> bool {
-    matches!(bytes, [TLS_HANDSHAKE_RECORD, 3, ..])
+    matches!(bytes, [TLS_HANDSHAKE_RECORD | TLS_ALERT_RECORD, 3, ..])
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -393,5 +395,98 @@ impl ServerCertVerifier for AnyServer {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::tls_config::TlsConfig;
+
+    /// A CA-signed certificate and key written to a fresh directory.
+    fn files(tag: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("erlnode-tls-unit-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        let (c, k, a) = (dir.join("n.pem"), dir.join("n.key"), dir.join("ca.pem"));
+        std::fs::write(&c, leaf.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&a, ca_cert.pem()).unwrap();
+        (c, k, a)
+    }
+
+    use std::path::PathBuf;
+
+    #[test]
+    fn loads_a_good_setup() {
+        let (c, k, a) = files("good");
+        Tls::load(&TlsConfig::new(&c, &k).ca(&a)).unwrap();
+        Tls::load(&TlsConfig::new(&c, &k).verify(TlsVerify::None)).unwrap();
+    }
+
+    #[test]
+    fn a_key_others_can_read_is_refused() {
+        let (c, k, a) = files("open");
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = Tls::load(&TlsConfig::new(&c, &k).ca(&a)).unwrap_err();
+        assert!(matches!(e, TlsError::KeyTooOpen { mode: 0o640, .. }), "{e}");
+        assert!(e.to_string().contains("owner only"), "{e}");
+    }
+
+    #[test]
+    fn missing_or_wrong_files_are_named() {
+        let (c, k, a) = files("wrong");
+        let e = Tls::load(&TlsConfig::new(&c, &k)).unwrap_err().to_string();
+        assert!(e.contains("cacertfile"), "{e}");
+        let e = Tls::load(&TlsConfig::new(&c, &k).ca(a.with_extension("nope")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ca.nope"), "{e}");
+        // A key file that holds a certificate only.
+        let e = Tls::load(&TlsConfig::new(&c, &a).ca(&a)).unwrap_err();
+        assert!(
+            matches!(e, TlsError::KeyTooOpen { .. } | TlsError::NoPem { .. }),
+            "{e}"
+        );
+        std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = Tls::load(&TlsConfig::new(&c, &a).ca(&a)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TlsError::NoPem {
+                    what: "private key",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // Another key than the certificate's.
+        let (_, other_key, _) = files("other");
+        let e = Tls::load(&TlsConfig::new(&c, &other_key).ca(&a)).unwrap_err();
+        assert!(matches!(e, TlsError::Rustls { .. }), "{e}");
+        let _ = k;
+    }
+
+    #[test]
+    fn plain_and_tls_first_bytes_are_told_apart() {
+        let mut sn = Vec::new();
+        crate::proto::framing::put_packet2(&mut sn, b"N\0\0\0\0\0\0\0\0\0\0\0\0\0\x04a@vm");
+        assert!(!looks_like_tls(&sn));
+        assert!(looks_like_tls(&[0x16, 3, 1, 0, 0xc8]));
+        assert!(looks_like_tls(&[0x15, 3, 3, 0, 2]));
+        assert_eq!(plain_peer(&sn).as_deref(), Some("node a@vm"));
+        assert_eq!(plain_peer(&sn[..5]), None);
     }
 }
