@@ -15,7 +15,7 @@
 //! peers (default `+sbwt none +sbwtdcpu none +sbwtdio none`, so that
 //! scheduler busy-waiting does not count as work in the CPU figures);
 //! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
-//! `rtt`, `sync`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
+//! `rtt`, `sync`, `pubsub`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
 //! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`);
 //! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`);
 //! `BENCH_REPS` sets how many interleaved repetitions each median is of
@@ -40,6 +40,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+#[path = "beam/pubsub.rs"]
+mod pubsub_fanout;
 
 const COOKIE: &str = "bench_cookie";
 const CALLERS: usize = 120;
@@ -613,6 +616,9 @@ struct Row {
     sync_bb: f64,
     sync_br: f64,
     sync_rb: f64,
+    /// Phoenix.PubSub broadcasts per second from A, the subscriber on B / on Rust.
+    fanout_bb: f64,
+    fanout_br: f64,
 }
 
 async fn stream_bb(c: &Ctx, p: Payload, n: usize) -> Stream {
@@ -1082,6 +1088,14 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
             format!("{} ({})", si(r.sync_rb), ratio(r.sync_rb, r.sync_bb))
         });
     }
+    if only("pubsub") {
+        line("PubSub broadcasts/s A -> subscriber on B", &|r| {
+            si(r.fanout_bb)
+        });
+        line("PubSub broadcasts/s A -> subscriber on Rust", &|r| {
+            format!("{} ({})", si(r.fanout_br), ratio(r.fanout_br, r.fanout_bb))
+        });
+    }
     if let Some(m) = mem {
         let _ = writeln!(
             s,
@@ -1132,7 +1146,7 @@ fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
         let p = r.payload.map(|p| p.key()).unwrap_or("?");
         let _ = write!(
             s,
-            "    {{\"payload\": \"{p}\",\n     \"stream_beam_beam\": {},\n     \"stream_beam_rust\": {},\n     \"stream_rust_beam\": {},\n     \"throughput_ratio_beam_rust\": {:.3}, \"throughput_ratio_rust_beam\": {:.3},\n     \"rtt_beam_beam\": {}, \"rtt_rust_pings_beam\": {}, \"rtt_beam_pings_rust\": {},\n     \"sync_calls_per_sec\": {{\"beam_beam\": {:.1}, \"beam_callers_rust_server\": {:.1}, \"rust_callers_beam_server\": {:.1}}}}}{}\n",
+            "    {{\"payload\": \"{p}\",\n     \"stream_beam_beam\": {},\n     \"stream_beam_rust\": {},\n     \"stream_rust_beam\": {},\n     \"throughput_ratio_beam_rust\": {:.3}, \"throughput_ratio_rust_beam\": {:.3},\n     \"rtt_beam_beam\": {}, \"rtt_rust_pings_beam\": {}, \"rtt_beam_pings_rust\": {},\n     \"sync_calls_per_sec\": {{\"beam_beam\": {:.1}, \"beam_callers_rust_server\": {:.1}, \"rust_callers_beam_server\": {:.1}}},\n     \"pubsub_broadcasts_per_sec\": {{\"subscriber_on_beam\": {:.1}, \"subscriber_on_rust\": {:.1}}}}}{}\n",
             stream(&r.bb),
             stream(&r.br),
             stream(&r.rb),
@@ -1144,6 +1158,8 @@ fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
             r.sync_bb,
             r.sync_br,
             r.sync_rb,
+            r.fanout_bb,
+            r.fanout_br,
             if i + 1 < rows.len() { "," } else { "" }
         );
     }
@@ -1298,6 +1314,12 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
     let _ = stream_br(&c, Payload::Int, 100).await;
     let _ = stream_rb(&c, Payload::Int, 100).await;
 
+    let fanout = if only("pubsub") {
+        Some(pubsub_fanout::setup(&c).await)
+    } else {
+        None
+    };
+
     let payloads = std::env::var("BENCH_PAYLOADS").unwrap_or_default();
     let mut rows = Vec::new();
     for p in Payload::ALL {
@@ -1391,6 +1413,21 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
                 si(r.sync_bb),
                 si(r.sync_br),
                 si(r.sync_rb)
+            );
+        }
+        if let Some(f) = &fanout {
+            let (mut bb, mut br) = (Vec::new(), Vec::new());
+            for _ in 0..plan.reps {
+                bb.push(pubsub_fanout::beam_subscriber(&c, p, n).await);
+                br.push(pubsub_fanout::rust_subscriber(&c, f, p, n).await);
+            }
+            r.fanout_bb = median_by(&bb, |v| *v);
+            r.fanout_br = median_by(&br, |v| *v);
+            eprintln!(
+                "{:>12} pubsub bcast/s A->sub on B {:>10}  A->sub on Rust {:>10}",
+                p.label(),
+                si(r.fanout_bb),
+                si(r.fanout_br)
             );
         }
         rows.push(r);
