@@ -105,7 +105,6 @@ impl Echoer {
     }
 }
 
-#[allow(dead_code)]
 /// Resident memory of process `pid` (`self` for this one) in KiB.
 fn rss_kib(pid: &str) -> u64 {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap_or_default();
@@ -418,4 +417,280 @@ async fn maps_with_equal_keys_are_never_relayed() {
     }
     echo.still_echoing().await;
     assert!(!bin.output().contains(&format!("node down: {}", echo.name)));
+}
+
+// ---------------------------------------------------------------------------------
+// Memory bounded by what a peer sends (docs/limits.md)
+// ---------------------------------------------------------------------------------
+
+/// A library node with `echo`, and a real Elixir node echoing through it.
+async fn lib_node_with_echoer(b: erlnode::NodeBuilder, epmd: u16) -> (erlnode::Node, Echoer) {
+    let node = b.cookie(COOKIE).epmd_port(epmd).start().await.unwrap();
+    start_echo(&node);
+    let echo = Echoer::start(node.name(), epmd).await;
+    (node, echo)
+}
+
+/// One framed distribution message.
+fn frame(ctl: &erlnode::proto::control::Control, payload: Option<&eetf::Term>) -> Vec<u8> {
+    let mut out = Vec::new();
+    erlnode::proto::control::encode_frame(ctl, payload, &mut out).unwrap();
+    out
+}
+
+/// `term_to_binary(T, [compressed])` of the Erlang expression `expr`, from a real OTP.
+async fn otp_compressed(expr: &str) -> Vec<u8> {
+    let out = tokio::process::Command::new("erl")
+        .args(["-noshell", "-eval"])
+        .arg(format!(
+            "io:format(\"~w\", [binary_to_list(term_to_binary({expr}, [compressed]))]), halt()."
+        ))
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|n| n.trim().parse().unwrap())
+        .collect()
+}
+
+/// Writes `bytes` in the background: the node may close the connection before it
+/// has read them all.
+fn write_all_bg(mut s: TcpStream, bytes: Vec<u8>) -> tokio::task::JoinHandle<TcpStream> {
+    tokio::spawn(async move {
+        let _ = s.write_all(&bytes).await;
+        s
+    })
+}
+
+/// Waits (up to 20 s) until `f` holds.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// LINK and MONITOR_P from pids of a node that never connects used to be kept
+/// forever (+118 MB for 1M links); as in OTP, they close the connection. What a
+/// peer sets up with its own pids goes when its connection goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn signals_from_other_nodes_pids_close_the_connection_and_nothing_outlives_it() {
+    if !have_elixir("signals_from_other_nodes_pids_close_the_connection_and_nothing_outlives_it") {
+        return;
+    }
+    use erlnode::proto::control::{Control, PidOrName};
+    let epmd = free_port();
+    let (node, echo) =
+        lib_node_with_echoer(erlnode::Node::builder(sname(&unique("rust"))), epmd).await;
+    let target = node.whereis("echo").unwrap();
+    let ghost = format!("ghost@{}", short_host());
+    let rss_before = rss_kib("self");
+    for kind in 0..2 {
+        let (s, _) = authenticated(node.port(), node.name()).await;
+        let mut bytes = Vec::new();
+        for i in 0..100_000u32 {
+            let from = eetf::Pid::new(ghost.as_str(), i, 0, 1);
+            let ctl = if kind == 0 {
+                Control::Link {
+                    from,
+                    to: target.clone(),
+                }
+            } else {
+                Control::MonitorP {
+                    from,
+                    to: PidOrName::Pid(target.clone()),
+                    reference: node.make_ref(),
+                }
+            };
+            bytes.extend_from_slice(&frame(&ctl, None));
+        }
+        let mut s = write_all_bg(s, bytes).await.unwrap();
+        assert!(
+            closed(&mut s).await,
+            "a signal from another node's pid was accepted"
+        );
+        assert_eq!(node.ties_with(&ghost), 0);
+    }
+    let grown = rss_kib("self").saturating_sub(rss_before);
+    assert!(grown < 40 * 1024, "the node grew by {grown} KiB");
+
+    // With its own pids a peer may link and monitor; all of it goes with it.
+    let (s, evil) = authenticated(node.port(), node.name()).await;
+    let mut bytes = Vec::new();
+    for i in 0..20_000u32 {
+        let from = eetf::Pid::new(evil.as_str(), i, 0, 7);
+        bytes.extend_from_slice(&frame(
+            &Control::MonitorP {
+                from,
+                to: PidOrName::Pid(target.clone()),
+                reference: node.make_ref(),
+            },
+            None,
+        ));
+    }
+    let s = write_all_bg(s, bytes).await.unwrap();
+    eventually("20000 monitors set up", || node.ties_with(&evil) == 20_000).await;
+    drop(s);
+    eventually("the monitors gone with the connection", || {
+        node.ties_with(&evil) == 0
+    })
+    .await;
+    echo.still_echoing().await;
+    node.shutdown().await;
+}
+
+/// A compressed payload may inflate to 16 bytes per byte received and build one term
+/// per byte received: 3.9 KB standing for a 4 MB binary, or 16 KB for 8M integers, close
+/// the connection instead of growing the node (seven 65 KB frames grew it by 650 MB).
+#[tokio::test(flavor = "multi_thread")]
+async fn compressed_payloads_are_bounded_by_the_bytes_received() {
+    if !have_elixir("compressed_payloads_are_bounded_by_the_bytes_received") {
+        return;
+    }
+    use erlnode::proto::control::Control;
+    let epmd = free_port();
+    let (node, echo) =
+        lib_node_with_echoer(erlnode::Node::builder(sname(&unique("rust"))), epmd).await;
+    // A process that never reads: whatever reaches it stays.
+    let mut sink = node.process();
+    sink.register("sink").unwrap();
+    let bin = otp_compressed("binary:copy(<<7>>, 4000000)").await;
+    let ints = otp_compressed("lists:duplicate(8000000, 1)").await;
+    assert!(
+        bin.len() < 5000 && ints.len() < 20_000,
+        "{} {}",
+        bin.len(),
+        ints.len()
+    );
+    let rss_before = rss_kib("self");
+    for payload in [&bin, &ints] {
+        let (s, evil) = authenticated(node.port(), node.name()).await;
+        let ctl = Control::RegSend {
+            from: eetf::Pid::new(evil.as_str(), 1, 0, 7),
+            to: eetf::Atom::from("sink"),
+        };
+        let mut f = frame(&ctl, Some(&eetf::Term::from(eetf::Atom::from("x"))));
+        // Swap the payload `x` (131, 119, 1, 'x') for OTP's compressed bytes.
+        f.truncate(f.len() - 4);
+        f.extend_from_slice(payload);
+        let len = (f.len() - 4) as u32;
+        f[..4].copy_from_slice(&len.to_be_bytes());
+        let mut bytes = Vec::new();
+        for _ in 0..50 {
+            bytes.extend_from_slice(&f);
+        }
+        let mut s = write_all_bg(s, bytes).await.unwrap();
+        assert!(closed(&mut s).await, "a compressed bomb was accepted");
+    }
+    assert_eq!(
+        sink.receive_timeout(Duration::from_millis(500)).await,
+        Err(erlnode::ReceiveError::Timeout)
+    );
+    let grown = rss_kib("self").saturating_sub(rss_before);
+    assert!(grown < 40 * 1024, "the node grew by {grown} KiB");
+    echo.still_echoing().await;
+    node.shutdown().await;
+}
+
+/// Peers announcing large messages and sending them slowly hold no more than
+/// max_incoming_buffered together; one announcing more than max_frame is closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn partly_received_messages_are_bounded_across_connections() {
+    if !have_elixir("partly_received_messages_are_bounded_across_connections") {
+        return;
+    }
+    let epmd = free_port();
+    let limit = 4 * 1024 * 1024;
+    let b = erlnode::Node::builder(sname(&unique("rust")))
+        .max_frame(8 * 1024 * 1024)
+        .max_incoming_buffered(limit);
+    let (node, echo) = lib_node_with_echoer(b, epmd).await;
+    // Over max_frame: closed at once.
+    let (mut s, _) = authenticated(node.port(), node.name()).await;
+    s.write_all(&(9u32 * 1024 * 1024).to_be_bytes())
+        .await
+        .unwrap();
+    assert!(closed(&mut s).await, "a frame over max_frame was accepted");
+    // Six peers each sending 3 MB of a 7 MB message: they cannot all be held.
+    let mut peers = Vec::new();
+    for _ in 0..6 {
+        let (s, _) = authenticated(node.port(), node.name()).await;
+        let mut bytes = (7u32 * 1024 * 1024).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&[112]);
+        bytes.resize(3 * 1024 * 1024, 0);
+        peers.push(write_all_bg(s, bytes));
+    }
+    let mut streams = Vec::new();
+    for p in peers {
+        streams.push(p.await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        node.incoming_buffered() <= limit,
+        "{}",
+        node.incoming_buffered()
+    );
+    let mut closed_count = 0;
+    for s in &mut streams {
+        let mut b = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(200), s.read(&mut b)).await
+        {
+            closed_count += 1;
+        }
+    }
+    assert!(closed_count >= 3, "only {closed_count} of 6 closed");
+    drop(streams);
+    eventually("nothing buffered once they are gone", || {
+        node.incoming_buffered() == 0
+    })
+    .await;
+    echo.still_echoing().await;
+    node.shutdown().await;
+}
+
+/// Processes spawned for a peer that name a group leader which never answers I/O
+/// (here `echo`) used to wait forever to print their crash report (+105 MB for 20k):
+/// the report now times out and they end.
+#[tokio::test(flavor = "multi_thread")]
+async fn spawned_processes_do_not_wait_forever_on_a_silent_group_leader() {
+    if !have_elixir("spawned_processes_do_not_wait_forever_on_a_silent_group_leader") {
+        return;
+    }
+    use erlnode::proto::control::Control;
+    let epmd = free_port();
+    let (node, echo) =
+        lib_node_with_echoer(erlnode::Node::builder(sname(&unique("rust"))), epmd).await;
+    let baseline = node.process_count();
+    let gl = node.whereis("echo").unwrap();
+    let (s, evil) = authenticated(node.port(), node.name()).await;
+    let mut bytes = Vec::new();
+    for i in 0..2000u32 {
+        let ctl = Control::SpawnRequest {
+            req_id: node.make_ref(),
+            from: eetf::Pid::new(evil.as_str(), i, 0, 7),
+            group_leader: gl.clone(),
+            module: eetf::Atom::from("no_such_module"),
+            function: eetf::Atom::from("crash"),
+            arity: 0,
+            options: eetf::Term::from(eetf::List::nil()),
+        };
+        bytes.extend_from_slice(&frame(&ctl, Some(&eetf::Term::from(eetf::List::nil()))));
+    }
+    let _s = write_all_bg(s, bytes).await.unwrap();
+    eventually("the spawned processes started", || {
+        node.process_count() > baseline + 100
+    })
+    .await;
+    eventually("the spawned processes ended", || {
+        node.process_count() <= baseline + 1
+    })
+    .await;
+    echo.still_echoing().await;
+    node.shutdown().await;
 }

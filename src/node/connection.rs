@@ -1,5 +1,6 @@
 //! One distribution connection: the handshake (both roles) over TCP or TLS, then a reader and a writer task with ticks.
 
+use super::READ_BUFFER_ALLOWANCE;
 use super::mailbox::Origin;
 use super::outqueue::{OutQueue, Pushed, Taken};
 use super::peers::{PeerState, Peers};
@@ -8,7 +9,7 @@ use super::tls::{self, DistStream};
 use super::{Node, NodeError, NodeEvent, epmd_client, lock, peers};
 use crate::proto::control::decode_frame_deferred;
 use crate::proto::control::{Control, encode_frame};
-use crate::proto::framing::{self, DEFAULT_MAX_MESSAGE, TICK};
+use crate::proto::framing::{self, TICK};
 use crate::proto::handshake::{
     Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step,
 };
@@ -473,11 +474,13 @@ async fn reader<R: AsyncRead + Unpin>(
     let timeout = tokio::time::sleep_until(last_read + ticktime);
     tokio::pin!(timeout);
     let io = &node.inner.io;
+    let max_frame = node.inner.max_frame;
+    let mut held = Buffered::new(&node);
     let reason = 'conn: loop {
         // Parse every whole frame buffered so far.
         let mut messages = 0;
         loop {
-            match framing::check_frame4(&buf, DEFAULT_MAX_MESSAGE) {
+            match framing::check_frame4(&buf, max_frame) {
                 Ok(Some(f)) => {
                     if !f.is_tick() {
                         tracing::trace!(frame = %Hex(&buf[f.body.clone()]), "raw frame");
@@ -494,12 +497,16 @@ async fn reader<R: AsyncRead + Unpin>(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::error!("bad frame from {peer}: {e}");
+                    tracing::error!("bad frame from {peer} (limit max_frame): {e}");
                     break 'conn e.to_string();
                 }
             }
         }
         io.messages_in(messages);
+        // What a large message grew is given back once it has been handled.
+        if buf.is_empty() && buf.capacity() > READ_BUFFER_ALLOWANCE {
+            buf = bytes::BytesMut::with_capacity(64 * 1024);
+        }
         // Room for the rest of a partly read frame (its length was checked
         // against the limit above; past 1 MiB the buffer grows as bytes come),
         // and for a good-sized read.
@@ -511,6 +518,14 @@ async fn reader<R: AsyncRead + Unpin>(
         };
         if buf.capacity() - buf.len() < want {
             buf.reserve(want);
+        }
+        if let Err(total) = held.set(buf.capacity()) {
+            let reason = format!(
+                "limit max_incoming_buffered: partly received messages would hold {total} bytes across connections, over the {}-byte limit",
+                node.inner.max_incoming_buffered
+            );
+            tracing::error!("closing the connection to {peer}: {reason}");
+            break reason;
         }
         tokio::select! {
             read = r.read_buf(&mut buf) => match read {
@@ -533,7 +548,49 @@ async fn reader<R: AsyncRead + Unpin>(
             }
         }
     };
+    drop(held);
     peers::connection_down(&node, &peer, id, reason);
+}
+
+/// A reader's share of the node's count of buffered incoming bytes (its buffer's
+/// capacity over [`READ_BUFFER_ALLOWANCE`]), given back when the reader ends.
+struct Buffered<'a> {
+    node: &'a Node,
+    counted: usize,
+}
+
+impl<'a> Buffered<'a> {
+    fn new(node: &'a Node) -> Self {
+        Buffered { node, counted: 0 }
+    }
+
+    /// Counts a buffer of `capacity` bytes; Err(total) if that takes the node's
+    /// total past its limit (nothing more is counted then).
+    fn set(&mut self, capacity: usize) -> Result<(), usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let want = capacity.saturating_sub(READ_BUFFER_ALLOWANCE);
+        let total = &self.node.inner.incoming_buffered;
+        if want <= self.counted {
+            total.fetch_sub(self.counted - want, Relaxed);
+            self.counted = want;
+            return Ok(());
+        }
+        let more = want - self.counted;
+        let after = total.fetch_add(more, Relaxed).saturating_add(more);
+        if after > self.node.inner.max_incoming_buffered {
+            total.fetch_sub(more, Relaxed);
+            return Err(after);
+        }
+        self.counted = want;
+        Ok(())
+    }
+}
+
+impl Drop for Buffered<'_> {
+    fn drop(&mut self) {
+        let total = &self.node.inner.incoming_buffered;
+        total.fetch_sub(self.counted, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Free buffer space the reader wants before each read.

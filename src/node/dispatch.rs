@@ -14,6 +14,38 @@ fn mail(payload: Payload, origin: &Arc<Origin>) -> Msg {
     }
 }
 
+/// The sending process of a signal that sets up or changes state on this node.
+fn signal_sender(control: &Control) -> Option<&eetf::Pid> {
+    match control {
+        Control::Link { from, .. }
+        | Control::Unlink { from, .. }
+        | Control::UnlinkId { from, .. }
+        | Control::UnlinkIdAck { from, .. }
+        | Control::MonitorP { from, .. }
+        | Control::DemonitorP { from, .. }
+        | Control::Exit { from, .. }
+        | Control::Exit2 { from, .. }
+        | Control::SpawnRequest { from, .. } => Some(from),
+        _ => None,
+    }
+}
+
+/// A signal's name for a log line.
+fn control_name(control: &Control) -> &'static str {
+    match control {
+        Control::Link { .. } => "LINK",
+        Control::Unlink { .. } => "UNLINK",
+        Control::UnlinkId { .. } => "UNLINK_ID",
+        Control::UnlinkIdAck { .. } => "UNLINK_ID_ACK",
+        Control::MonitorP { .. } => "MONITOR_P",
+        Control::DemonitorP { .. } => "DEMONITOR_P",
+        Control::Exit { .. } => "EXIT",
+        Control::Exit2 { .. } => "EXIT2",
+        Control::SpawnRequest { .. } => "SPAWN_REQUEST",
+        _ => "control",
+    }
+}
+
 impl Node {
     /// Applies one message from the peer `origin` names. Never fails: what cannot be
     /// applied is logged and dropped.
@@ -21,6 +53,20 @@ impl Node {
         let CheckedMessage { control, payload } = msg;
         let peer = origin.peer.as_str();
         tracing::debug!(?control, "received");
+        // As OTP's dist.c: links, monitors, exits and spawns come from the sending
+        // node's own processes, else the connection is closed. Whatever they set up
+        // is then undone when that connection goes (node_down_signals).
+        if let Some(from) = signal_sender(&control)
+            && from.node.name != peer
+        {
+            let reason = format!(
+                "a {} signal from {from}, a process of another node",
+                control_name(&control)
+            );
+            tracing::error!("invalid message from {peer}: {reason}");
+            peers::connection_down(self, peer, origin.id, reason);
+            return;
+        }
         // Only plain sends carry a payload that was left unbuilt.
         let payload = match (payload, &control) {
             (Some(p), Control::Send { to } | Control::SendSender { to, .. }) => {

@@ -30,7 +30,7 @@ use crate::proto::flags::DistFlags;
 use crate::term;
 use eetf::{Atom, Pid, Reference, Term};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use thiserror::Error;
@@ -103,6 +103,16 @@ pub enum NodeEvent {
 /// The default of [`NodeBuilder::max_send_queue`]: 256 MiB.
 pub const DEFAULT_MAX_SEND_QUEUE: usize = 256 * 1024 * 1024;
 
+/// The default of [`NodeBuilder::max_frame`]: 128 MiB.
+pub const DEFAULT_MAX_FRAME: usize = crate::proto::framing::DEFAULT_MAX_MESSAGE;
+
+/// The default of [`NodeBuilder::max_incoming_buffered`]: 256 MiB.
+pub const DEFAULT_MAX_INCOMING_BUFFERED: usize = 256 * 1024 * 1024;
+
+/// Bytes of read buffer each connection may hold without counting towards
+/// [`NodeBuilder::max_incoming_buffered`].
+pub const READ_BUFFER_ALLOWANCE: usize = 256 * 1024;
+
 /// Everything needed to start a node.
 #[derive(Debug, Clone)]
 pub struct NodeBuilder {
@@ -116,6 +126,8 @@ pub struct NodeBuilder {
     handshake_timeout: Duration,
     max_send_queue: usize,
     tls: Option<TlsConfig>,
+    max_frame: usize,
+    max_incoming_buffered: usize,
 }
 
 impl NodeBuilder {
@@ -133,6 +145,8 @@ impl NodeBuilder {
             handshake_timeout: Duration::from_secs(7),
             max_send_queue: DEFAULT_MAX_SEND_QUEUE,
             tls: None,
+            max_frame: DEFAULT_MAX_FRAME,
+            max_incoming_buffered: DEFAULT_MAX_INCOMING_BUFFERED,
         }
     }
     /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
@@ -178,6 +192,21 @@ impl NodeBuilder {
     /// sent, and the peer goes down, as it does on a tick timeout.
     pub fn max_send_queue(mut self, bytes: usize) -> Self {
         self.max_send_queue = bytes;
+        self
+    }
+    /// Largest distribution message a peer may send, in bytes (default
+    /// [`DEFAULT_MAX_FRAME`]). A peer that announces a longer one is disconnected.
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.max_frame = bytes;
+        self
+    }
+    /// Bytes that partly received messages may hold across all connections, beyond
+    /// [`READ_BUFFER_ALLOWANCE`] per connection (default
+    /// [`DEFAULT_MAX_INCOMING_BUFFERED`]). The connection whose read would take the
+    /// total past it is disconnected, so that peers announcing large messages and
+    /// sending them slowly cannot together hold more than this.
+    pub fn max_incoming_buffered(mut self, bytes: usize) -> Self {
+        self.max_incoming_buffered = bytes;
         self
     }
 
@@ -239,6 +268,9 @@ impl NodeBuilder {
             net_ticktime: self.net_ticktime,
             handshake_timeout: self.handshake_timeout,
             tls,
+            max_frame: self.max_frame,
+            max_incoming_buffered: self.max_incoming_buffered,
+            incoming_buffered: AtomicUsize::new(0),
             epmd_port,
             listen_port: port,
             table: Mutex::new(table::ProcessTable::new()),
@@ -276,6 +308,10 @@ pub(crate) struct Inner {
     handshake_timeout: Duration,
     /// Set when distribution runs over TLS.
     tls: Option<Arc<tls::Tls>>,
+    max_frame: usize,
+    max_incoming_buffered: usize,
+    /// Read-buffer bytes over [`READ_BUFFER_ALLOWANCE`] held by all connections.
+    incoming_buffered: AtomicUsize,
     epmd_port: u16,
     listen_port: u16,
     table: Mutex<table::ProcessTable>,
@@ -342,6 +378,12 @@ impl Node {
     /// Whether the node runs hidden.
     pub fn hidden(&self) -> bool {
         self.inner.hidden
+    }
+    /// Bytes that partly received messages hold across all connections now, over
+    /// each connection's [`READ_BUFFER_ALLOWANCE`] (bounded by
+    /// [`NodeBuilder::max_incoming_buffered`]).
+    pub fn incoming_buffered(&self) -> usize {
+        self.inner.incoming_buffered.load(Ordering::Relaxed)
     }
     /// The TCP port distribution connections are accepted on.
     pub fn port(&self) -> u16 {

@@ -67,6 +67,14 @@ impl OutQueue {
             if s.closed {
                 return Ok(Pushed::Closed);
             }
+            // Checked before encoding too: a queue already at its limit does not
+            // first take one more (possibly huge) frame.
+            let held = s.buf.len();
+            if held >= self.limit {
+                drop(s);
+                self.close();
+                return Ok(Pushed::Overflowed(held));
+            }
             let was_empty = s.frames == 0;
             encode(&mut s.buf)?;
             s.frames += 1;
@@ -247,7 +255,9 @@ mod tests {
             Ok(Pushed::Queued),
             "at the limit is not past it"
         );
-        assert_eq!(q.push(frame(1)), Ok(Pushed::Overflowed(11)));
+        // A queue at its limit overflows before encoding the next frame (any frame
+        // takes it past), so the frame is never written: 10 bytes were held.
+        assert_eq!(q.push(frame(1)), Ok(Pushed::Overflowed(10)));
         assert_eq!(q.push(frame(1)), Ok(Pushed::Closed));
         assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
         // A frame larger than the limit on its own overflows an empty queue.

@@ -200,6 +200,34 @@ impl Node {
     pub fn is_alive(&self, pid: &Pid) -> bool {
         self.is_local(pid) && lock(&self.inner.table).get(pid).is_some()
     }
+
+    /// How many processes run on this node.
+    pub fn process_count(&self) -> usize {
+        lock(&self.inner.table).procs.len()
+    }
+
+    /// How many links and monitors tie local processes to processes of `node`: the
+    /// state that node has set up here. It drops to 0 when the connection goes.
+    pub fn ties_with(&self, node: &str) -> usize {
+        let t = lock(&self.inner.table);
+        let on_procs: usize = t
+            .procs
+            .values()
+            .filter_map(|e| e.extra.as_deref())
+            .map(|e| {
+                e.links.iter().filter(|p| p.node.name == node).count()
+                    + e.monitors
+                        .values()
+                        .filter(|m| m.watcher.node.name == node)
+                        .count()
+            })
+            .sum();
+        on_procs
+            + t.remote_monitors
+                .values()
+                .filter(|m| m.node == node)
+                .count()
+    }
 }
 
 impl Process {

@@ -282,6 +282,9 @@ async fn format(ctx: &CallContext, dev: Device, fmt: Term, args: Term) -> Result
     }
 }
 
+/// How long a crash report waits for the group leader's I/O reply.
+const CRASH_REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Prints a process's crash report where BEAM would: at its group leader (the
 /// spawner's shell for a remote spawn), else on our stderr.
 pub(crate) async fn error_report(
@@ -295,7 +298,10 @@ pub(crate) async fn error_report(
         Some(gl) => Device::Server(gl.clone()),
         None => Device::LocalStderr,
     };
-    if put_chars(node, &dev, text.as_bytes()).await.is_err() {
+    // A group leader chosen by a peer may never answer (any pid can be named): the
+    // process that reports waits so long, then ends and the report goes to stderr.
+    let sent = tokio::time::timeout(CRASH_REPORT_TIMEOUT, put_chars(node, &dev, text.as_bytes()));
+    if !matches!(sent.await, Ok(Ok(()))) {
         let _ = std::io::stderr().write_all(text.as_bytes());
     }
 }

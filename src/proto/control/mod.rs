@@ -26,6 +26,9 @@ pub enum ControlError {
     Trailing(usize),
 }
 
+/// Every message from a peer is decoded within these limits.
+const WIRE: etf::Limits = etf::Limits::WIRE;
+
 /// Control operation codes (the first element of the control tuple).
 pub mod op {
     pub const LINK: i32 = 1;
@@ -714,12 +717,14 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
             return Err(ControlError::MissingPayload { op });
         }
         let payload = if (DEFER_MIN..=DEFER_MAX).contains(&payload.len()) {
-            Payload::Checked(CheckedTerm::check_exact(payload).map_err(|e| match e {
-                EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
-                e => ControlError::Payload(e),
-            })?)
+            Payload::Checked(
+                CheckedTerm::check_exact_with(payload, WIRE).map_err(|e| match e {
+                    EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
+                    e => ControlError::Payload(e),
+                })?,
+            )
         } else {
-            let (term, used) = etf::decode(payload).map_err(ControlError::Payload)?;
+            let (term, used) = etf::decode_with(payload, WIRE).map_err(ControlError::Payload)?;
             if used != payload.len() {
                 return Err(ControlError::Trailing(payload.len() - used));
             }
@@ -751,7 +756,7 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
     let (control, op, used) = match fast {
         Some((op, control, used)) => (Ok(control), op, used),
         None => {
-            let (control_term, used) = etf::decode(rest)?;
+            let (control_term, used) = etf::decode_with(rest, WIRE)?;
             let op = match &control_term {
                 Term::Tuple(Tuple { elements }) => match elements.first() {
                     Some(Term::FixInteger(FixInteger { value })) => *value,
@@ -767,7 +772,7 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
         if rest.is_empty() {
             return Err(ControlError::MissingPayload { op });
         }
-        let (payload, used) = etf::decode(rest).map_err(ControlError::Payload)?;
+        let (payload, used) = etf::decode_with(rest, WIRE).map_err(ControlError::Payload)?;
         if used != rest.len() {
             return Err(ControlError::Trailing(rest.len() - used));
         }

@@ -20,7 +20,7 @@ pub(super) struct Checked {
 }
 
 /// Validates the term at the front of `buf` without building it.
-pub(super) fn check(buf: &[u8]) -> Result<Checked, EtfError> {
+pub(super) fn check(buf: &[u8], limits: Limits) -> Result<Checked, EtfError> {
     let (&version, _) = buf
         .split_first()
         .ok_or(EtfError::Truncated { needed: 1, at: 0 })?;
@@ -29,7 +29,7 @@ pub(super) fn check(buf: &[u8]) -> Result<Checked, EtfError> {
     }
     let &tag = buf.get(1).ok_or(EtfError::Truncated { needed: 1, at: 1 })?;
     match tag {
-        COMPRESSED => check_compressed(buf),
+        COMPRESSED => check_compressed(buf, limits),
         DISTRIBUTION_HEADER => Err(EtfError::UnsupportedTag {
             tag,
             at: 1,
@@ -55,7 +55,7 @@ pub(super) fn check(buf: &[u8]) -> Result<Checked, EtfError> {
 
 /// `131, 80, UncompressedSize:32, zlib data`: inflates within the declared size, then
 /// checks that the inflated bytes are exactly one term.
-pub(super) fn check_compressed(buf: &[u8]) -> Result<Checked, EtfError> {
+pub(super) fn check_compressed(buf: &[u8], limits: Limits) -> Result<Checked, EtfError> {
     use flate2::{Decompress, FlushDecompress, Status};
 
     let size_field: [u8; 4] = buf
@@ -68,6 +68,19 @@ pub(super) fn check_compressed(buf: &[u8]) -> Result<Checked, EtfError> {
             what: "declared uncompressed size",
             len: declared,
             limit: MAX_INFLATED_BYTES,
+        });
+    }
+    // What a peer sends bounds what it makes us hold: a few compressed bytes may not
+    // stand for megabytes (zlib inflates up to about 1000 times).
+    let ratio_limit = buf
+        .len()
+        .saturating_mul(limits.inflate_ratio)
+        .max(MIN_INFLATE_ALLOWANCE);
+    if declared > ratio_limit {
+        return Err(EtfError::TooLarge {
+            what: "declared uncompressed size for the compressed bytes given",
+            len: declared,
+            limit: ratio_limit,
         });
     }
     let input = buf.get(6..).unwrap_or_default();
@@ -122,6 +135,9 @@ pub(super) fn check_compressed(buf: &[u8]) -> Result<Checked, EtfError> {
     }
     let mut scanner = Scanner::new(&out);
     scanner.pos = 1;
+    // An uncompressed term holds at most one term per byte; a compressed one is held
+    // to the limits' number of terms per byte that came.
+    scanner.max_terms = MAX_TERMS.min(len.saturating_mul(limits.terms_per_byte));
     match scanner.term() {
         Ok(()) => {}
         Err(EtfError::Truncated { needed, at }) => {
@@ -234,6 +250,9 @@ pub(super) struct Scanner<'a> {
     pub(super) buf: &'a [u8],
     pub(super) pos: usize,
     pub(super) terms: usize,
+    /// Most terms this scan accepts ([`MAX_TERMS`] unless a compressed term's input
+    /// bounds it lower).
+    pub(super) max_terms: usize,
     pub(super) facts: Facts,
 }
 
@@ -243,6 +262,7 @@ impl<'a> Scanner<'a> {
             buf,
             pos: 0,
             terms: 0,
+            max_terms: MAX_TERMS,
             facts: Facts::default(),
         }
     }
@@ -357,7 +377,7 @@ impl<'a> Scanner<'a> {
     /// returns how many. It stops short of the size and term-count limits, leaving the
     /// term that would cross one to [`Scanner::head`] and its error.
     pub(super) fn int_run(&mut self, max: usize) -> usize {
-        let max = max.min(MAX_TERMS.saturating_sub(self.terms));
+        let max = max.min(self.max_terms.saturating_sub(self.terms));
         let end = self.buf.len().min(MAX_TERM_BYTES);
         let buf = self.buf.get(..end).unwrap_or_default();
         let (count, pos) = count_ints(buf, self.pos, max);
@@ -370,11 +390,11 @@ impl<'a> Scanner<'a> {
     /// follow inside it (which the caller then reads).
     pub(super) fn head(&mut self) -> Result<Level, EtfError> {
         self.terms += 1;
-        if self.terms > MAX_TERMS {
+        if self.terms > self.max_terms {
             return Err(EtfError::TooLarge {
                 what: "number of terms",
                 len: self.terms,
-                limit: MAX_TERMS,
+                limit: self.max_terms,
             });
         }
         let at = self.pos;

@@ -65,6 +65,40 @@ pub const MAX_TERM_BYTES: usize = 128 * 1024 * 1024;
 /// Largest uncompressed size a `COMPRESSED` term may declare (and inflate to).
 pub const MAX_INFLATED_BYTES: usize = 64 * 1024 * 1024;
 
+/// Inflated bytes a `COMPRESSED` term may always have, however short its input.
+pub const MIN_INFLATE_ALLOWANCE: usize = 1024;
+
+/// What a decode may build per byte it is given, beyond the absolute limits above.
+///
+/// An uncompressed term cannot hold more than one term per byte (each takes at least
+/// one); only `COMPRESSED` terms can stand for more, as zlib inflates up to about
+/// 1000 times. [`Limits::WIRE`] holds them to what came in, so that what a peer
+/// sends bounds what it makes the node hold; [`Limits::LOCAL`] (used by [`decode`])
+/// allows what OTP's `term_to_binary(T, [compressed])` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most inflated bytes per byte of the buffer the compressed term came in (with
+    /// at least [`MIN_INFLATE_ALLOWANCE`]).
+    pub inflate_ratio: usize,
+    /// Most terms built per byte of the buffer a compressed term came in.
+    pub terms_per_byte: usize,
+}
+
+impl Limits {
+    /// For bytes from a peer: a compressed term inflates to at most 16 bytes per byte
+    /// received and builds at most one term per byte received (a term costs eetf
+    /// about 56 bytes: a 16 KB frame can no longer build 8 Mi terms).
+    pub const WIRE: Limits = Limits {
+        inflate_ratio: 16,
+        terms_per_byte: 1,
+    };
+    /// Only the absolute limits ([`MAX_INFLATED_BYTES`], [`MAX_TERMS`]).
+    pub const LOCAL: Limits = Limits {
+        inflate_ratio: usize::MAX,
+        terms_per_byte: usize::MAX,
+    };
+}
+
 /// Most digit bytes in a `LARGE_BIG_EXT` integer (a 524288-bit number).
 pub const MAX_BIG_BYTES: usize = 64 * 1024;
 
@@ -206,12 +240,17 @@ pub enum EtfError {
 ///
 /// For a `COMPRESSED` term this inflates it (within [`MAX_INFLATED_BYTES`]) to check it.
 pub fn term_len(buf: &[u8]) -> Result<usize, EtfError> {
-    check(buf).map(|c| c.len)
+    check(buf, Limits::LOCAL).map(|c| c.len)
 }
 
 /// Validate then decode one 131-prefixed term from the front of `buf`; returns the term
 /// and the bytes consumed.
 pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
+    decode_with(buf, Limits::LOCAL)
+}
+
+/// [`decode`] within `limits` (use [`Limits::WIRE`] for bytes from a peer).
+pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError> {
     // The commonest whole term first.
     if let [VERSION, SMALL_INTEGER_EXT, b, ..] = *buf {
         return Ok((Term::FixInteger(eetf::FixInteger::from(i32::from(b))), 3));
@@ -228,7 +267,7 @@ pub fn decode(buf: &[u8]) -> Result<(Term, usize), EtfError> {
             return Ok((term, builder.pos));
         }
     }
-    let checked = check(buf)?;
+    let checked = check(buf, limits)?;
     let src: &[u8] = match &checked.inflated {
         Some(inflated) => inflated,
         None => buf.get(..checked.len).ok_or(EtfError::Truncated {
@@ -282,7 +321,12 @@ pub struct CheckedTerm {
 impl CheckedTerm {
     /// Checks that `buf` holds exactly one term, and keeps a copy of it.
     pub fn check_exact(buf: &[u8]) -> Result<CheckedTerm, EtfError> {
-        let checked = check(buf)?;
+        Self::check_exact_with(buf, Limits::LOCAL)
+    }
+
+    /// [`CheckedTerm::check_exact`] within `limits`.
+    pub fn check_exact_with(buf: &[u8], limits: Limits) -> Result<CheckedTerm, EtfError> {
+        let checked = check(buf, limits)?;
         if checked.len != buf.len() {
             return Err(EtfError::TrailingBytes {
                 len: checked.len,

@@ -1148,3 +1148,54 @@ fn maps_with_equal_map_keys_are_refused_every_time() {
     let Term::Map(m) = ok else { panic!() };
     assert_eq!(m.map.len(), 2);
 }
+
+/// `term_to_binary(lists:duplicate(100000, 1), [compressed])` (OTP 25): 232 bytes that
+/// build 100001 terms (5.6 MB of eetf terms). Bytes 32..225 are all zero.
+fn otp_compressed_ones() -> Vec<u8> {
+    let mut v = vec![
+        131, 80, 0, 3, 13, 70, 120, 156, 237, 194, 49, 13, 0, 48, 8, 0, 176, 33, 117, 47, 65, 7,
+        58, 144, 138, 6, 254, 166, 173, 23, 61, 63,
+    ];
+    v.resize(225, 0);
+    v.extend_from_slice(&[128, 171, 92, 129, 55, 147, 249]);
+    v
+}
+
+/// From a peer, a compressed term builds no more than one term and inflates to no
+/// more than 16 bytes per byte received; locally, OTP's compressed terms decode.
+#[test]
+fn wire_limits_bound_compressed_terms_by_the_bytes_received() {
+    let ones = otp_compressed_ones();
+    assert_eq!(ones.len(), 232);
+    let (term, _) = decode(&ones).unwrap();
+    assert!(matches!(&term, Term::List(l) if l.elements.len() == 100_000));
+    match decode_with(&ones, Limits::WIRE) {
+        Err(EtfError::TooLarge {
+            len: 200_006,
+            limit,
+            ..
+        }) => assert_eq!(limit, 232 * 16),
+        other => panic!("{other:?}"),
+    }
+    assert!(CheckedTerm::check_exact_with(&ones, Limits::WIRE).is_err());
+    // Within the inflate ratio but with more terms than bytes: 101 terms in 28 bytes.
+    assert!(decode(v::COMPRESSED_ATOMS).is_ok());
+    match decode_with(v::COMPRESSED_ATOMS, Limits::WIRE) {
+        Err(EtfError::TooLarge {
+            what: "number of terms",
+            limit,
+            ..
+        }) => assert_eq!(limit, v::COMPRESSED_ATOMS.len()),
+        other => panic!("{other:?}"),
+    }
+    // Uncompressed terms are never affected: each term takes a byte at least.
+    for (name, bytes) in v::ALL {
+        if bytes.get(1) != Some(&80) {
+            assert_eq!(
+                decode_with(bytes, Limits::WIRE).ok().map(|t| t.0),
+                decode(bytes).ok().map(|t| t.0),
+                "{name}"
+            );
+        }
+    }
+}
