@@ -646,3 +646,31 @@ async fn subcommand_help_lists_only_its_own_options() {
     assert_eq!(p.status(30).await, Some(2));
     assert!(p.output().contains("the cookie is empty"), "{}", p.output());
 }
+
+/// The running node's log lines show terms in Elixir syntax, pids as iex on this node shows them.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_show_terms_in_elixir_syntax() {
+    if !have_elixir("log_lines_show_terms_in_elixir_syntax") {
+        return;
+    }
+    let epmd = free_port();
+    let rust = unique("rust");
+    let bin = erlnode(&["--sname", &rust, "--cookie", COOKIE], epmd);
+    bin.wait_for("is up", 30).await;
+    let script = format!(
+        r#"
+        Node.spawn(:"{}", :nosuch, :f, [1])
+        Process.sleep(1000)
+        "#,
+        sname(&rust)
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(30).await, "{}", ex.output());
+    let line = bin.wait_for("exited:", 10).await;
+    assert!(
+        line.contains("process #PID<0.")
+            && line.contains("running :nosuch.f/1 exited: {:undef, [{:nosuch, :f, [1], []}]}"),
+        "{line}"
+    );
+    assert!(!line.contains('\''), "{line}");
+}

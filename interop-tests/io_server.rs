@@ -59,7 +59,9 @@ async fn every_request_kind_from_real_iex() {
         "binwrite=:ok",
         "format=:ok",
         "requests=:ok",
-        "getopts=[binary: false, encoding: :unicode]",
+        // An Elixir client gets binary mode, as from an Elixir node's own standard I/O
+        // (`elixir -e 'IO.inspect :io.getopts(:standard_io)'` prints this).
+        "getopts=[binary: true, encoding: :unicode]",
         "setopts=:ok",
         "gets=:eof",
         "read=:eof",
@@ -167,11 +169,13 @@ async fn input_geometry_formatting_and_errors_from_real_iex() {
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
     assert!(ex.finish(60).await, "{}", ex.output());
     let out = ex.output();
-    // In list mode the answers are charlists, which Elixir 1.14 inspects as 'x'.
+    // Before any setopts an Elixir client is answered in binary mode, as by an
+    // Elixir node's standard I/O; after `setopts(list)` the answers are
+    // charlists, which Elixir 1.14 inspects as 'x'.
     for (label, want) in [
-        ("gets", r"'first line\n'"),
-        ("read2", "[960, 45]"),
-        ("read_line", r"'chars and more\n'"),
+        ("gets", r#""first line\n""#),
+        ("read2", r#""π-""#),
+        ("read_line", r#""chars and more\n""#),
         ("setopts_bin", ":ok"),
         ("getopts_bin", "[binary: true, encoding: :unicode]"),
         ("get_line_bin", r#""binary line\n""#),
@@ -230,5 +234,45 @@ async fn input_geometry_formatting_and_errors_from_real_iex() {
         assert!(printed.contains(want), "missing {want:?} in {printed:?}");
     }
     assert!(!printed.contains("q3"), "{printed}");
+    node.shutdown().await;
+}
+
+/// An Erlang client gets list mode, as from `erl`'s own standard I/O.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erl_client_gets_list_mode() {
+    if !have_elixir("an_erl_client_gets_list_mode") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let io = erlnode::io::start_server(&node, Box::new(std::io::sink()), false);
+    node.register("erl_io", &io).unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        "Io = rpc:call('{me}', erlang, whereis, [erl_io]), io:format(\"opts=~p~n\", [io:getopts(Io)]), halt()."
+    );
+    let mut erl = tokio::process::Command::new("erl");
+    erl.args([
+        "-sname",
+        &unique("erl"),
+        "-setcookie",
+        COOKIE,
+        "-noshell",
+        "-eval",
+        &script,
+    ])
+    .env("ERL_EPMD_PORT", epmd.to_string())
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let mut p = Proc::collect_child(erl.spawn().unwrap());
+    assert!(p.finish(30).await, "{}", p.output());
+    assert!(
+        p.output()
+            .contains("opts=[{binary,false},{encoding,unicode}]"),
+        "{}",
+        p.output()
+    );
     node.shutdown().await;
 }

@@ -28,7 +28,9 @@ async fn node_spawn_of_mfas_with_output_in_the_callers_group_leader() {
         Node.spawn(rust, IO, :inspect, [{{:ok, 1}}, [label: "labelled"]])
         Node.spawn(rust, :io, :format, ["~p and ~s~n", [{{:a, 1}}, "str"]])
         Process.sleep(300)
-        Node.spawn(rust, :no_such_module, :no_such_fun, [1])
+        crash = Node.spawn(rust, :no_such_module, :no_such_fun, [1])
+        IO.puts("crash_pid=#{{inspect crash}}")
+        Node.spawn(rust, fn -> raise "boom" end)
         Process.sleep(500)
         {{_, out}} = StringIO.contents(io)
         Process.group_leader(self(), Process.whereis(:user))
@@ -60,8 +62,7 @@ async fn node_spawn_of_mfas_with_output_in_the_callers_group_leader() {
         "%{atom: :日本, list: [1, 2.5, \"x\"]}",
         "labelled: {:ok, 1}",
         "{a,1} and str",
-        "Error in process",
-        "no_such_module",
+        "** (UndefinedFunctionError) function :no_such_module.no_such_fun/1 is undefined (module :no_such_module is not available)",
         "link_exit={:undef, [{:no_such_module, :f, [], []}]}",
         "link_exit2=:custom",
         "down=:normal",
@@ -73,10 +74,61 @@ async fn node_spawn_of_mfas_with_output_in_the_callers_group_leader() {
     }
     // Output went to the caller's group leader, not ours: it is inside CAPTURED<<...>>.
     let captured = out.split("CAPTURED<<").nth(1).unwrap_or("");
-    assert!(
-        captured.contains("hi from rust") && captured.contains("Error in process"),
-        "{out}"
+    assert!(captured.contains("hi from rust"), "{out}");
+    // The crash report is Elixir's Logger line, the pid as the spawner prints it.
+    let crash_pid = captured
+        .lines()
+        .find_map(|l| l.strip_prefix("crash_pid="))
+        .expect("crash_pid line");
+    assert!(crash_pid.starts_with("#PID<") && !crash_pid.starts_with("#PID<0."));
+    let line = format!(
+        "[error] Process {crash_pid} on node {} raised an exception",
+        erlnode::term::print::atom_literal(&me)
     );
+    assert!(captured.contains(&line), "missing {line:?} in:\n{out}");
+    assert!(!captured.contains("ERROR REPORT"), "{out}");
+    assert!(captured.contains("\n** (RuntimeError) boom\n"), "{out}");
     node.shutdown().await;
     let _ = term::nil();
+}
+
+/// An erl spawner gets OTP's report, the pid numbered as erl numbers it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erl_spawner_gets_otps_crash_report_with_its_own_pid_numbers() {
+    if !have_elixir("an_erl_spawner_gets_otps_crash_report_with_its_own_pid_numbers") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let me = node.name().to_owned();
+    let script = format!(
+        "P = spawn('{me}', no_such_module, f, [1]), io:format(\"crash_pid=~p~n\", [P]), timer:sleep(1500), halt()."
+    );
+    let mut erl = tokio::process::Command::new("erl");
+    erl.args([
+        "-sname",
+        &unique("erl"),
+        "-setcookie",
+        COOKIE,
+        "-noshell",
+        "-eval",
+        &script,
+    ])
+    .env("ERL_EPMD_PORT", epmd.to_string())
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let mut p = Proc::collect_child(erl.spawn().unwrap());
+    assert!(p.finish(30).await, "{}", p.output());
+    let out = p.output();
+    let pid = out
+        .lines()
+        .find_map(|l| l.strip_prefix("crash_pid="))
+        .expect("crash_pid line");
+    assert!(out.contains("=ERROR REPORT===="), "{out}");
+    let line = format!("Error in process {pid} on node {me} with exit value:");
+    assert!(out.contains(&line), "missing {line:?} in:\n{out}");
+    assert!(out.contains("{undef,[{no_such_module,f,[1],[]}]}"), "{out}");
+    node.shutdown().await;
 }

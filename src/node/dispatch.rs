@@ -75,7 +75,11 @@ impl Node {
             }
             (Some(p), Control::RegSend { to, from }) => {
                 if !self.send_local_named_msg(&to.name, mail(p, origin)) {
-                    tracing::debug!(name = %to.name, %from, "send to an unregistered name dropped");
+                    tracing::debug!(
+                        name = %crate::term::print::atom_literal(&to.name).escape_debug(),
+                        from = %crate::term::print::shown_pid(from, self.name()),
+                        "send to an unregistered name dropped"
+                    );
                 }
                 return;
             }
@@ -210,7 +214,11 @@ impl Node {
                 );
             }
             Control::Unknown(term) => {
-                tracing::warn!(%peer, "ignoring an unknown control message: {term}");
+                tracing::warn!(
+                    %peer,
+                    "ignoring an unknown control message: {}",
+                    crate::term::print::shown(&term, self.name()).escape_debug()
+                );
             }
         }
     }

@@ -153,7 +153,11 @@ impl Node {
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "panic".into());
-                    tracing::error!(pid = %me, "process panicked: {msg}");
+                    tracing::error!(
+                        pid = %crate::term::print::shown_pid(&me, node.name()),
+                        "process panicked: {}",
+                        msg.escape_debug()
+                    );
                     term::tuple(vec![term::atom("panic"), term::binary(msg)])
                 }
             };

@@ -230,7 +230,11 @@ impl Node {
         if let Some(a) = &entry.abort {
             a.abort();
         }
-        tracing::debug!(%pid, reason = %reason, "process exited");
+        tracing::debug!(
+            pid = %crate::term::print::shown_pid(pid, self.name()),
+            reason = %crate::term::print::shown(&reason, self.name()),
+            "process exited"
+        );
         let mut local = Vec::new();
         let Some(extra) = entry.extra else {
             return local;

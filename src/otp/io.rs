@@ -293,7 +293,7 @@ pub(crate) async fn error_report(
     pid: &Pid,
     reason: &Term,
 ) {
-    let text = super::io_format::crash_report(node.name(), pid, reason);
+    let text = super::crash_report::report(node, group_leader, pid, reason).await;
     let dev = match group_leader {
         Some(gl) => Device::Server(gl.clone()),
         None => Device::LocalStderr,

@@ -121,9 +121,27 @@ pub fn crash_report(node_name: &str, pid: &eetf::Pid, reason: &Term) -> String {
     crash_report_at(node_name, pid, reason, now)
 }
 
+/// [`crash_report`] with the pid already written as the reader's node writes it.
+pub fn crash_report_for(node_name: &str, pid_text: &str, reason: &Term) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crash_report_text(node_name, pid_text, reason, now)
+}
+
 fn crash_report_at(
     node_name: &str,
     pid: &eetf::Pid,
+    reason: &Term,
+    since_epoch: std::time::Duration,
+) -> String {
+    let pid_text = write_term(&term::pid(pid), -1, Encoding::Latin1, &PrintOpts::default());
+    crash_report_text(node_name, &pid_text, reason, since_epoch)
+}
+
+fn crash_report_text(
+    node_name: &str,
+    pid_text: &str,
     reason: &Term,
     since_epoch: std::time::Duration,
 ) -> String {
@@ -132,8 +150,7 @@ fn crash_report_at(
     let _ = writeln!(s, "=ERROR REPORT==== {} ===", timestamp(since_epoch));
     let _ = writeln!(
         s,
-        "Error in process {} on node {} with exit value:",
-        write_term(&term::pid(pid), -1, Encoding::Latin1, &opts),
+        "Error in process {pid_text} on node {} with exit value:",
         write_atom(node_name, Encoding::Latin1),
     );
     s.push_str(&print_term(

@@ -9,7 +9,7 @@
 //! | `{put_chars, Enc, io_lib, format \| fwrite, [Format, Args]}` | `ok`, or `{error, format}` when `io_lib:format/2` would raise |
 //! | `{put_chars, Enc, M, F, A}` of a Rust function registered on the node | `ok`, or `{error, F}` (also for functions nobody registered) |
 //! | `{requests, [Request]}` | the last reply; stops at the first `{error, _}` |
-//! | `getopts` | `[{binary, Bool}, {encoding, unicode \| latin1}]` |
+//! | `getopts` | `[{binary, Bool}, {encoding, unicode \| latin1}]` (binary by default for a client on an Elixir node, which sets its own standard I/O to binary; list for an Erlang one) |
 //! | `{setopts, Opts}` (`binary`, `list`, `{binary, B}`, `{encoding, E}`, `{echo, B}`, `{expand_fun, F}`) | `ok`, or `{error, enotsup}` |
 //! | `{get_line, Enc, Prompt}`, `{get_chars, Enc, Prompt, N}`, `{get_until, Enc, Prompt, io_lib, collect_line \| collect_chars, A}` and their old forms | the data (a list, or a binary in binary mode), or `eof` without input |
 //! | `{get_geometry, columns \| rows}` | the size when known, else `{error, enotsup}` |
@@ -95,20 +95,33 @@ pub fn start_server_with(node: &Node, config: IoServerConfig) -> Pid {
             out: config.out,
             input: config.input,
             geometry: config.geometry,
-            binary: false,
+            binary: None,
+            client_binary: false,
             encoding: Enc::Unicode,
         };
         while let Ok(msg) = p.receive().await {
             let Some([tag, from, reply_as, req]) = term::as_tuple(&msg) else {
-                tracing::debug!("I/O server: ignoring {msg}");
+                tracing::debug!(
+                    "I/O server: ignoring {}",
+                    crate::term::print::shown(&msg, p.node().name()).escape_debug()
+                );
                 continue;
             };
             if !term::is_atom(tag, "io_request") {
-                tracing::debug!("I/O server: ignoring {msg}");
+                tracing::debug!(
+                    "I/O server: ignoring {}",
+                    crate::term::print::shown(&msg, p.node().name()).escape_debug()
+                );
                 continue;
             }
             let Some(from) = term::as_pid(from) else {
                 continue;
+            };
+            // Elixir sets its standard I/O to binary mode; an Erlang node's is in
+            // list mode. Until a setopts chooses, each client gets its node's.
+            server.client_binary = match server.binary {
+                Some(b) => b,
+                None => super::elixir::runs_elixir(&server.node, from).await,
             };
             let reply = server.request(req, 0).await;
             p.send(
@@ -147,7 +160,10 @@ struct Server {
     out: Box<dyn Write + Send>,
     input: Option<Box<dyn BufRead + Send>>,
     geometry: Option<(u32, u32)>,
-    binary: bool,
+    /// The mode a setopts chose; `None`: each client's node's default.
+    binary: Option<bool>,
+    /// The mode for the request being answered.
+    client_binary: bool,
     encoding: Enc,
 }
 
@@ -295,11 +311,11 @@ impl Server {
         let (mut binary, mut encoding) = (self.binary, self.encoding);
         for o in &opts {
             match (term::as_atom(o), term::as_tuple(o)) {
-                (Some("binary"), _) => binary = true,
-                (Some("list"), _) => binary = false,
+                (Some("binary"), _) => binary = Some(true),
+                (Some("list"), _) => binary = Some(false),
                 (_, Some([k, v])) if term::is_atom(k, "binary") => match term::as_atom(v) {
-                    Some("true") => binary = true,
-                    Some("false") => binary = false,
+                    Some("true") => binary = Some(true),
+                    Some("false") => binary = Some(false),
                     _ => return error("enotsup"),
                 },
                 (_, Some([k, v])) if term::is_atom(k, "encoding") => match Enc::of(v) {
@@ -312,6 +328,7 @@ impl Server {
             }
         }
         self.binary = binary;
+        self.client_binary = binary.unwrap_or(self.client_binary);
         self.encoding = encoding;
         term::atom("ok")
     }
@@ -320,7 +337,7 @@ impl Server {
         term::list(vec![
             term::tuple(vec![
                 term::atom("binary"),
-                term::atom(if self.binary { "true" } else { "false" }),
+                term::atom(if self.client_binary { "true" } else { "false" }),
             ]),
             term::tuple(vec![term::atom("encoding"), self.encoding.atom()]),
         ])
@@ -365,7 +382,7 @@ impl Server {
                 ]),
             ]);
         }
-        if self.binary {
+        if self.client_binary {
             match enc {
                 Enc::Unicode => term::binary(text.into_bytes()),
                 Enc::Latin1 => term::binary(

@@ -1,5 +1,7 @@
 //! Node services every BEAM node runs and peers expect answers from: net_kernel, rex, spawn handling.
 
+pub(crate) mod crash_report;
+pub(crate) mod elixir;
 pub mod gen_server;
 pub mod global;
 pub mod io;

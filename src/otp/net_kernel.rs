@@ -16,13 +16,19 @@ pub(crate) fn start(node: &Node) {
                     let reply = match term::as_tuple(request) {
                         Some([op, _node]) if term::is_atom(op, "is_auth") => term::atom("yes"),
                         _ => {
-                            tracing::debug!("net_kernel: unsupported call {request}");
+                            tracing::debug!(
+                                "net_kernel: unsupported call {}",
+                                crate::term::print::shown(request, n.name()).escape_debug()
+                            );
                             term::tuple(vec![term::atom("error"), term::atom("not_supported")])
                         }
                     };
                     gen_reply(&n, from, reply);
                 }
-                _ => tracing::debug!("net_kernel: ignoring {msg}"),
+                _ => tracing::debug!(
+                    "net_kernel: ignoring {}",
+                    crate::term::print::shown(&msg, n.name()).escape_debug()
+                ),
             }
         }
         term::atom("normal")

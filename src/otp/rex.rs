@@ -19,7 +19,10 @@ pub(crate) fn start(node: &Node) {
 
 fn handle(node: &Node, msg: eetf::Term) {
     let Some(t) = term::as_tuple(&msg) else {
-        tracing::debug!("rex: ignoring {msg}");
+        tracing::debug!(
+            "rex: ignoring {}",
+            crate::term::print::shown(&msg, node.name()).escape_debug()
+        );
         return;
     };
     match t {
@@ -69,7 +72,10 @@ fn handle(node: &Node, msg: eetf::Term) {
                 });
             }
             _ => {
-                tracing::debug!("rex: unsupported call {req}");
+                tracing::debug!(
+                    "rex: unsupported call {}",
+                    crate::term::print::shown(req, node.name()).escape_debug()
+                );
                 gen_reply(
                     node,
                     from,
@@ -89,7 +95,10 @@ fn handle(node: &Node, msg: eetf::Term) {
                 });
             }
         }
-        _ => tracing::debug!("rex: ignoring {msg}"),
+        _ => tracing::debug!(
+            "rex: ignoring {}",
+            crate::term::print::shown(&msg, node.name()).escape_debug()
+        ),
     }
 }
 

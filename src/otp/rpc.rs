@@ -205,6 +205,14 @@ impl Registry {
             .get(&(m.to_owned(), f.to_owned(), arity))
             .cloned()
     }
+    /// Whether any function of module `m` is registered.
+    pub(crate) fn has_module(&self, m: &str) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .any(|(module, _, _)| module == m)
+    }
     fn insert(&self, m: &str, f: &str, arity: usize, func: RpcFn) {
         self.0
             .write()

@@ -4,6 +4,7 @@ use super::rpc::{CallContext, Exception};
 use crate::node::Node;
 use crate::proto::control::{Control, PidOrName, SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR};
 use crate::term;
+use crate::term::print;
 use eetf::{Pid, Reference, Term};
 
 pub(crate) struct SpawnRequest {
@@ -77,6 +78,7 @@ impl Node {
         let from = req.from.clone();
         let monitor_ref = req.req_id.clone();
         let (module, function) = (req.module.clone(), req.function.clone());
+        let args_len = args.len();
         let gl = req.group_leader.clone();
         let pid = self.spawn_with(
             Some(gl.clone()),
@@ -104,9 +106,13 @@ impl Node {
                     Ok(_) => term::atom("normal"),
                     Err(ex) => {
                         let reason = ex.exit_reason();
+                        let here = node.name();
                         tracing::info!(
-                            "process {me} spawned by {} running {module}:{function} exited: {reason}",
-                            req.from
+                            "process {} spawned by {} running {} exited: {}",
+                            print::shown_pid(&me, here),
+                            print::shown_pid(&req.from, here),
+                            print::mfa(&module, &function, args_len as i64),
+                            print::shown(&reason, here)
                         );
                         // As on BEAM, exit/1 ends a process quietly; errors get a crash report.
                         if ex.class != super::rpc::Class::Exit {

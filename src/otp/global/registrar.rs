@@ -84,8 +84,12 @@ fn check_dupname(tables: &Arc<Mutex<Tables>>, name: &Term, pid: &Pid) -> bool {
         return true;
     }
     tracing::error!(
-        "global: {pid} registered under several names: {}",
-        term::list(std::iter::once(name.clone()).chain(names).collect())
+        "global: {} registered under several names: {}",
+        crate::term::print::inspect(&term::pid(pid)),
+        crate::term::print::inspect(&term::list(
+            std::iter::once(name.clone()).chain(names).collect()
+        ))
+        .escape_debug()
     );
     false
 }

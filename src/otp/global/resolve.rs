@@ -70,7 +70,11 @@ pub(super) async fn resolve_it(
             let (min, max) = minmax(p1, p2);
             tracing::info!(
                 "global: Name conflict terminating {}",
-                term::tuple(vec![name.clone(), term::pid(&max)])
+                crate::term::print::shown(
+                    &term::tuple(vec![name.clone(), term::pid(&max)]),
+                    node.name()
+                )
+                .escape_debug()
             );
             node.exit_signal_to(&max, from, term::atom("kill"), false);
             term::pid(&min)

@@ -203,11 +203,6 @@ pub fn format_stacktrace(stack: &Term) -> String {
         let (Some(m), Some(f)) = (atom_name(m), atom_name(f)) else {
             continue;
         };
-        let arity = match a {
-            Term::List(l) => l.elements.len() as i64,
-            Term::ByteList(l) => l.bytes.len() as i64,
-            other => int(other).unwrap_or(0),
-        };
         out.push_str("    ");
         if let Some(loc) = loc {
             let file = keyword(loc, "file").and_then(|f| match f {
@@ -225,7 +220,23 @@ pub fn format_stacktrace(stack: &Term) -> String {
                 _ => {}
             }
         }
-        out.push_str(&mfa(m, f, arity));
+        match a {
+            // `Mod.fun(arg, ...)` when the entry carries the arguments.
+            Term::List(_) | Term::ByteList(_) => {
+                let args: Vec<String> = crate::term::as_list(a)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(super::inspect)
+                    .collect();
+                out.push_str(&format!(
+                    "{}.{}({})",
+                    atom_literal(m),
+                    atom_remote_call(f),
+                    args.join(", ")
+                ));
+            }
+            other => out.push_str(&mfa(m, f, int(other).unwrap_or(0))),
+        }
         out.push('\n');
     }
     out

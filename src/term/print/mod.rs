@@ -97,6 +97,16 @@ pub fn inspect_with(term: &Term, opts: &InspectOpts) -> String {
     out
 }
 
+/// `term` as iex on `local_node` would show it: the form log lines use.
+pub fn shown(term: &Term, local_node: &str) -> String {
+    inspect_with(term, &InspectOpts::with_local_node(local_node))
+}
+
+/// A pid as iex on `local_node` shows it: `#PID<0.77.0>` for its own.
+pub fn shown_pid(pid: &eetf::Pid, local_node: &str) -> String {
+    shown(&Term::Pid(pid.clone()), local_node)
+}
+
 /// Erlang syntax, as the erl shell prints a value (`io_lib_pretty` at 80 columns,
 /// lines broken as OTP 25 breaks them); `depth` is `~P`'s depth (`None`: all of it).
 pub fn inspect_erlang(term: &Term, depth: Option<usize>, local_node: Option<&str>) -> String {
