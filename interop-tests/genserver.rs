@@ -225,6 +225,9 @@ fn elixir_server(epmd: u16, alive: &str) -> Proc {
           def handle_call(:die, _from, s), do: {:stop, :boom, s}
           def handle_cast({:set, v}, _s), do: {:noreply, v}
         end
+        defmodule MyApp.User do
+          defstruct [:name]
+        end
         {:ok, _} = GenServer.start(Srv, :initial, name: :srv)
         IO.puts("ready")
         Process.sleep(:infinity)
@@ -456,5 +459,159 @@ async fn rust_calls_a_rust_server_on_the_same_node() {
         ])))
     );
     assert!(!node.is_alive(&pid));
+    node.shutdown().await;
+}
+
+mod typed {
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Shape {
+        Dot,
+        Circle(f64),
+        Rect(i64, i64),
+        Named { label: String },
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Item {
+        pub id: u64,
+        pub big: i128,
+        pub name: String,
+        pub price: Option<f64>,
+        pub missing: Option<String>,
+        pub tags: Vec<String>,
+        pub shape: Shape,
+        pub pair: (i32, bool),
+        pub counts: BTreeMap<String, i32>,
+        #[serde(with = "erlnode::term::serde::pid")]
+        pub owner: erlnode::Pid,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct User {
+        #[serde(rename = "__struct__", with = "erlnode::term::serde::atom")]
+        pub kind: String,
+        pub name: String,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Req {
+        Echo(Item),
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    pub struct Line {
+        pub id: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    pub struct Order {
+        pub items: Vec<Line>,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_terms_round_trip_through_a_real_node() {
+    use typed::*;
+    if !have_elixir("typed_terms_round_trip_through_a_real_node") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let alive = unique("srv");
+    let ex = elixir_server(epmd, &alive);
+    ex.wait_for("ready", 30).await;
+    let peer = sname(&alive);
+    let t = Duration::from_secs(5);
+    let me = node.process();
+    let item = Item {
+        id: u64::MAX,
+        big: -(1i128 << 100),
+        name: "héllo ☃".into(),
+        price: Some(9.5),
+        missing: None,
+        tags: vec!["a".into(), "b".into()],
+        shape: Shape::Rect(3, -4),
+        pair: (-1, true),
+        counts: BTreeMap::from([("x".into(), 1), ("y".into(), 2)]),
+        owner: me.pid().clone(),
+    };
+    // Through BEAM and back: hd([x]) returns the term as BEAM re-encodes it.
+    for shape in [
+        Shape::Dot,
+        Shape::Circle(1.5),
+        Shape::Rect(1, 2),
+        Shape::Named { label: "l".into() },
+    ] {
+        let back: Shape = node
+            .call_as(&peer, "erlang", "hd", &(vec![shape.clone()],), t)
+            .await
+            .unwrap();
+        assert_eq!(back, shape);
+    }
+    let back: Item = node
+        .call_as(&peer, "erlang", "hd", &(vec![item.clone()],), t)
+        .await
+        .unwrap();
+    assert_eq!(back, item);
+    // What iex prints is what term::display prints.
+    let user = User {
+        kind: "Elixir.MyApp.User".into(),
+        name: "ada".into(),
+    };
+    for v in [
+        erlnode::term::to_term(&user).unwrap(),
+        erlnode::term::to_term(&Shape::Named { label: "x".into() }).unwrap(),
+        erlnode::term::to_term(&(1u8, "two", [3.5f64])).unwrap(),
+        erlnode::term::to_term(&BTreeMap::from([("k", vec![Some(1), None])])).unwrap(),
+    ] {
+        let shown = node
+            .call(&peer, "Elixir.Kernel", "inspect", vec![v.clone()], t)
+            .await
+            .unwrap();
+        let shown: String = erlnode::term::from_term(&shown).unwrap();
+        assert_eq!(shown, erlnode::term::display(&v).to_string());
+    }
+    let back: User = node
+        .call_as(&peer, "erlang", "hd", &(vec![user.clone()],), t)
+        .await
+        .unwrap();
+    assert_eq!(back, user);
+    // Typed GenServer call into Elixir.
+    let mut p = node.process();
+    let echoed: Item = p
+        .call_as(("srv", peer.as_str()), &Req::Echo(item.clone()), t)
+        .await
+        .unwrap();
+    assert_eq!(echoed, item);
+    // A term built by Elixir that does not fit: the error names the path.
+    let built = node
+        .call(
+            &peer,
+            "Elixir.Code",
+            "eval_string",
+            vec![term::binary(
+                r#"%{items: [%{id: 1}, %{id: 2}, %{id: 3}, %{id: "7"}]}"#,
+            )],
+            t,
+        )
+        .await
+        .unwrap();
+    let value = term::as_tuple(&built).unwrap()[0].clone();
+    let err = erlnode::term::from_term::<Order>(&value).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"expected integer at .items[3].id, got "7""#
+    );
+    let echo = term::tuple(vec![term::atom("echo"), value]);
+    let reply = p.call(("srv", peer.as_str()), echo, t).await.unwrap();
+    let err = erlnode::term::from_term::<Order>(&reply).unwrap_err();
+    assert_eq!(err.path(), Some(".items[3].id"));
     node.shutdown().await;
 }

@@ -139,6 +139,7 @@ impl Printer {
             }
             CallError::Timeout => format!("erlnode: no answer from {node} in time (see --timeout)"),
             CallError::NoConnection(why) => format!("erlnode: {why}"),
+            CallError::Type(e) => format!("erlnode: {e}"),
         }
     }
 }

@@ -31,9 +31,42 @@ pub enum CallError {
     /// The node could not be reached, or went down during the call; the text says why.
     #[error("noconnection: {0}")]
     NoConnection(String),
+    /// Typed arguments with no term form, or a result not of the type asked for.
+    #[error("typed call: {0}")]
+    Type(crate::term::serde::Error),
 }
 
 impl Node {
+    /// [`Node::call`] with typed values: `args` is a tuple (or a `Vec`) of
+    /// the arguments, each converted with [`to_term`](crate::term::to_term),
+    /// and the result is read with [`from_term`](crate::term::from_term).
+    ///
+    /// ```no_run
+    /// # async fn f(node: erlnode::Node) -> Result<(), erlnode::CallError> {
+    /// use std::time::Duration;
+    /// let n: i64 = node
+    ///     .call_as("iex@host", "Elixir.Enum", "sum", &(vec![1, 2, 3],), Duration::from_secs(5))
+    ///     .await?;
+    /// assert_eq!(n, 6);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_as<R: serde::de::DeserializeOwned>(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: &(impl serde::Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let args = match crate::term::to_term(args).map_err(CallError::Type)? {
+            Term::Tuple(t) => t.elements,
+            Term::List(l) => l.elements,
+            other => vec![other],
+        };
+        let r = self.call(node, module, function, args, timeout).await?;
+        crate::term::from_term(&r).map_err(CallError::Type)
+    }
+
     /// Calls `module:function(args)` on `node`, as `erpc:call/5`: the value,
     /// or the exception it raised, or a timeout, or noconnection.
     ///

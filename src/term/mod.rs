@@ -116,3 +116,23 @@ pub fn as_int(t: &Term) -> Option<i64> {
 
 pub mod parse;
 pub mod print;
+pub mod serde;
+
+pub use self::serde::{from_term, to_term};
+
+/// A term shown as iex shows it: `println!("{}", term::display(&t))` prints
+/// `%{name: "ada", tags: [:a]}`. (`Term`'s own `Display`, from the eetf crate,
+/// prints an Erlang-like form instead; this is the one to show Elixir users.)
+pub fn display(t: &Term) -> Display<'_> {
+    Display(t)
+}
+
+/// The Elixir-syntax view of a term that [`display`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct Display<'a>(pub &'a Term);
+
+impl std::fmt::Display for Display<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&print::inspect(self.0))
+    }
+}

@@ -75,6 +75,12 @@ pub enum GenCallError {
     /// The calling process itself has ended.
     #[error("the calling process has exited")]
     CallerExited,
+    /// The typed request has no term form.
+    #[error("request: {0}")]
+    Encode(crate::term::serde::Error),
+    /// The reply does not have the type asked for.
+    #[error("reply: {0}")]
+    Decode(crate::term::serde::Error),
 }
 
 /// `[alias | Ref]`: the tag OTP 24+ callers put in `From` and find in the reply.
@@ -168,6 +174,20 @@ impl Process {
         }
     }
 
+    /// [`Process::call`] with typed values: the request is converted with
+    /// [`to_term`](crate::term::to_term) and the reply read with
+    /// [`from_term`](crate::term::from_term).
+    pub async fn call_as<R: serde::de::DeserializeOwned>(
+        &mut self,
+        server: impl Into<ServerRef>,
+        request: &(impl serde::Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, GenCallError> {
+        let request = crate::term::to_term(request).map_err(GenCallError::Encode)?;
+        let reply = self.call(server, request, timeout).await?;
+        crate::term::from_term(&reply).map_err(GenCallError::Decode)
+    }
+
     /// Casts to a gen_server (`GenServer.cast/2`): sends `{:"$gen_cast", request}`
     /// and returns at once, whether or not the server exists.
     pub fn cast(&self, server: impl Into<ServerRef>, request: Term) {
@@ -227,6 +247,16 @@ impl Node {
         timeout: Duration,
     ) -> Result<Term, GenCallError> {
         self.process().call(server, request, timeout).await
+    }
+
+    /// [`Process::call_as`] from a short-lived process of its own.
+    pub async fn gen_call_as<R: serde::de::DeserializeOwned>(
+        &self,
+        server: impl Into<ServerRef>,
+        request: &(impl serde::Serialize + ?Sized),
+        timeout: Duration,
+    ) -> Result<R, GenCallError> {
+        self.process().call_as(server, request, timeout).await
     }
 
     /// [`Process::cast`] from a short-lived process of its own.

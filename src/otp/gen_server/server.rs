@@ -26,6 +26,15 @@ pub enum CallReply {
     },
 }
 
+impl CallReply {
+    /// Reply now with a typed value (converted with [`to_term`](crate::term::to_term)).
+    pub fn reply_as<T: serde::Serialize + ?Sized>(
+        value: &T,
+    ) -> Result<CallReply, crate::term::serde::Error> {
+        crate::term::to_term(value).map(CallReply::Reply)
+    }
+}
+
 /// What `handle_cast` and `handle_info` do next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Flow {
@@ -69,6 +78,15 @@ impl ReplyTo {
     /// The calling process.
     pub fn caller(&self) -> &Pid {
         &self.caller
+    }
+
+    /// [`ReplyTo::reply`] with a typed value (converted with [`to_term`](crate::term::to_term)).
+    pub fn reply_as<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+    ) -> Result<(), crate::term::serde::Error> {
+        self.reply(crate::term::to_term(value)?);
+        Ok(())
     }
 
     /// Sends `{tag, reply}` as `gen:reply/2` does: to the caller's alias for a
