@@ -339,8 +339,14 @@ async fn handshake<S: DistStream>(
         let packet = match read_packet(&mut stream, &mut buf, framing).await {
             Ok(p) => p,
             Err(e) if ini.awaiting_ack() => {
+                // A clean close is the refusal itself; anything else is worth saying.
+                let how = if e == "connection closed during the handshake" {
+                    String::new()
+                } else {
+                    format!(": {e}")
+                };
                 return Err(DialError::Failed(format!(
-                    "node {peer} did not accept our cookie (it closed the connection after our challenge reply: {e})"
+                    "node {peer} did not accept our cookie (it closed the connection after our challenge reply{how})"
                 )));
             }
             Err(e) if framing == Framing::Plain && !ini.awaiting_ack() && buf.is_empty() => {
