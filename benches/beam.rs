@@ -32,7 +32,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use eetf::{Pid, Term};
 use erlnode::term;
-use erlnode::{Node, Process};
+use erlnode::{Node, Process, gen_server};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Stdio;
@@ -511,55 +511,25 @@ async fn rust_echo(mut p: Process) -> Term {
 }
 
 /// A gen_server that replies to every call with the request.
-async fn rust_server(mut p: Process) -> Term {
-    while let Ok(m) = p.receive().await {
-        let Some(parts) = tuple_parts(m) else {
-            continue;
-        };
-        let [label, from_tag, req]: [Term; 3] = match parts.try_into() {
-            Ok(a) => a,
-            Err(_) => continue,
-        };
-        if !term::is_atom(&label, "$gen_call") {
-            continue;
-        }
-        let Some(mut ft) = tuple_parts(from_tag) else {
-            continue;
-        };
-        if ft.len() != 2 {
-            continue;
-        }
-        let tag = ft.pop().unwrap_or_else(term::nil);
-        if let Term::Pid(from) = &ft[0] {
-            p.send(from, term::tuple(vec![tag, req]));
-        }
+struct EchoServer;
+
+impl gen_server::GenServer for EchoServer {
+    async fn handle_call(
+        &mut self,
+        req: Term,
+        _from: gen_server::ReplyTo,
+        _ctx: &mut Process,
+    ) -> gen_server::CallReply {
+        gen_server::CallReply::Reply(req)
     }
-    term::atom("normal")
 }
 
-/// As `GenServer.call({name, node}, req)`: monitor, send, wait for the tagged reply, demonitor.
+/// `GenServer.call({name, node}, req)` through the public API (monitor, alias tag,
+/// reply, demonitor).
 async fn gen_call(p: &mut Process, node: &str, name: &str, req: Term) -> Term {
-    let mref = p.monitor_name(name, node);
-    let tag = term::reference(&mref);
-    let msg = term::tuple(vec![
-        term::atom("$gen_call"),
-        term::tuple(vec![term::pid(p.pid()), tag.clone()]),
-        req,
-    ]);
-    p.send_named_remote(node, name, msg)
+    p.call((name, node), req, Duration::from_secs(60))
         .await
-        .expect("send to the server");
-    let reply = p
-        .receive_match_timeout(
-            |m| matches!(term::as_tuple(m), Some([t, _]) if *t == tag),
-            Duration::from_secs(60),
-        )
-        .await
-        .expect("a reply within 60 s");
-    p.demonitor(&mref);
-    tuple_parts(reply)
-        .and_then(|mut v| v.pop())
-        .unwrap_or_else(term::nil)
+        .expect("a reply within 60 s")
 }
 
 // ---------------------------------------------------------------------------
@@ -1296,9 +1266,13 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
             beam.out.lock().unwrap().join("\n")
         );
     }
-    let server = node.spawn(rust_server);
-    node.register("bench_srv", &server)
-        .expect("register bench_srv");
+    gen_server::start_with(
+        &node,
+        EchoServer,
+        gen_server::Options::new().name("bench_srv"),
+    )
+    .await
+    .expect("start bench_srv");
     let c = Ctx {
         node: node.clone(),
         a: a.clone(),

@@ -615,3 +615,80 @@ async fn typed_terms_round_trip_through_a_real_node() {
     assert_eq!(err.path(), Some(".items[3].id"));
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_examples_work_against_elixir() {
+    if !have_elixir("the_examples_work_against_elixir") {
+        return;
+    }
+    let epmd = free_port();
+    let kv_alive = unique("kv");
+    let kv = example(
+        "kv_server",
+        &["--sname", &kv_alive, "--cookie", COOKIE],
+        epmd,
+    );
+    kv.wait_for("kv ready on", 30).await;
+    let kv_node = sname(&kv_alive);
+    let script = format!(
+        r#"
+        s = {{:kv, :"{kv_node}"}}
+        IO.puts("put=#{{inspect GenServer.call(s, {{:put, :color, "blue"}})}}")
+        IO.puts("get=#{{inspect GenServer.call(s, {{:get, :color}})}}")
+        GenServer.cast(s, {{:delete, :color}})
+        IO.puts("get2=#{{inspect GenServer.call(s, {{:get, :color}})}}")
+        IO.puts("bad=#{{inspect GenServer.call(s, :what)}}")
+        GenServer.call(s, {{:put, {{1, 2}}, [3]}})
+        IO.puts("state=#{{inspect :sys.get_state(s)}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    assert_eq!(line(&out, "put="), ":ok");
+    assert_eq!(line(&out, "get="), "{:ok, \"blue\"}");
+    assert_eq!(line(&out, "get2="), ":error");
+    assert!(line(&out, "bad=").starts_with("{:error, \""), "{out}");
+    assert_eq!(line(&out, "state="), "%{{1, 2} => [3]}");
+
+    // call_elixir against the Inventory server of its docs.
+    let shop = unique("shop");
+    let script = r#"
+        defmodule Inventory do
+          use GenServer
+          def init(stock), do: {:ok, stock}
+          def handle_call({:add, %{sku: sku, qty: qty}}, _from, stock) when qty > 0 do
+            stock = Map.update(stock, sku, qty, &(&1 + qty))
+            {:reply, {:ok, %{sku: sku, total: stock[sku]}}, stock}
+          end
+          def handle_call({:add, _}, _from, stock), do: {:reply, {:error, "qty must be positive"}, stock}
+        end
+        GenServer.start(Inventory, %{}, name: :inventory)
+        IO.puts("ready")
+        Process.sleep(:infinity)
+        "#;
+    let inv = elixir("--sname", &shop, COOKIE, epmd, script);
+    inv.wait_for("ready", 30).await;
+    let peer = sname(&shop);
+    let mut ce = example(
+        "call_elixir",
+        &[
+            "--sname",
+            &unique("ce"),
+            "--cookie",
+            COOKIE,
+            "--peer",
+            &peer,
+        ],
+        epmd,
+    );
+    assert!(ce.finish(60).await, "{}", ce.output());
+    let out = ce.output();
+    assert!(out.contains("apple: 3 in stock"), "{out}");
+    assert!(out.contains("apple: 5 in stock"), "{out}");
+    assert!(out.contains("refused: qty must be positive"), "{out}");
+    assert!(
+        out.contains("Ok(Stock { sku: \"plum\", total: 1 })"),
+        "{out}"
+    );
+}

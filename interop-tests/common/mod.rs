@@ -222,6 +222,38 @@ pub fn erlnode(args: &[&str], epmd_port: u16) -> Proc {
     Proc::collect(cmd.spawn().expect("cannot start erlnode"))
 }
 
+/// One of the crate's examples (which `cargo test` builds next to the test
+/// binaries) with `args`, using EPMD on `epmd_port`.
+pub fn example(name: &str, args: &[&str], epmd_port: u16) -> Proc {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = dir.join("examples").join(name);
+    if !path.exists() {
+        // `cargo test --test X` alone does not build the examples.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(
+            built.success() && path.exists(),
+            "cannot build example {name}"
+        );
+    }
+    let mut cmd = Command::new(path);
+    cmd.args(args)
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    Proc::collect(cmd.spawn().expect("cannot start the example"))
+}
+
 /// A library node on a private EPMD port (it starts the embedded EPMD there).
 pub async fn lib_node(alive: &str, epmd_port: u16) -> erlnode::Node {
     erlnode::Node::builder(sname(alive))
