@@ -501,3 +501,48 @@ async fn hidden_rust_node_in_a_named_scope() {
     }
     scenario("Elixir.MyApp.Scope", true).await;
 }
+
+/// The window OTP's own scopes leave open: a peer scope that has our discover
+/// but not yet our sync holds nothing for us, and OTP 25/27 crash on a leave
+/// for a group they do not hold. Our scope sends its sync to every scope it
+/// learns of first, so a leave right after the peer's sync arrives is safe.
+/// Many scopes are started, each joining then leaving as soon as the peer is
+/// known; the BEAM scope must keep its pid and end with no members.
+#[tokio::test(flavor = "multi_thread")]
+async fn leave_right_after_meeting_a_peer_never_crashes_it() {
+    if !have_elixir("leave_right_after_meeting_a_peer_never_crashes_it") {
+        return;
+    }
+    init_tracing();
+    let epmd = free_port();
+    let (ea, a) = beam(epmd, "race_scope");
+    ea.wait_for("ready", 30).await;
+    let node = lib_node(&unique("pgrace"), epmd).await;
+    node.connect(&a).await.unwrap();
+    let scope_a = whereis(&node, &a, "race_scope").await;
+    let g = term::atom("race");
+    for _ in 0..40 {
+        let s = pg::start(&node, "race_scope").unwrap();
+        let r = idle(&node);
+        s.join(&g, &r).await.unwrap();
+        let t0 = std::time::Instant::now();
+        while s.peers().is_empty() {
+            // A crashed BEAM scope never answers our discover.
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "the BEAM scope never answered (crashed?)"
+            );
+            tokio::task::yield_now().await;
+        }
+        assert!(s.leave(&g, &r).await.unwrap());
+        s.stop().await;
+        node.send(&r, term::atom("stop"));
+    }
+    assert_eq!(whereis(&node, &a, "race_scope").await, scope_a);
+    until_eq("no members left on the BEAM node", vec![], || {
+        members_on(&node, &a, "race_scope", &g)
+    })
+    .await;
+    drop(ea);
+    node.shutdown().await;
+}

@@ -155,7 +155,7 @@ fn same_node(e: &Entry, node: &Node) -> bool {
 /// The scope named `scope` running on `node`, if any.
 pub fn scope(node: &Node, scope: &str) -> Option<Scope> {
     let mut all = crate::node::lock(&SCOPES);
-    all.retain(|e| e.node.strong_count() > 0 && !e.shared.cmd.is_closed());
+    all.retain(|e| e.node.strong_count() > 0 && e.shared.running());
     all.iter()
         .find(|e| same_node(e, node) && e.shared.name.name == scope)
         .map(|e| Scope {
@@ -168,7 +168,7 @@ pub fn scope(node: &Node, scope: &str) -> Option<Scope> {
 /// scope's name, and discovers the scopes of that name on every connected node.
 pub fn start(node: &Node, scope_name: &str) -> Result<Scope, PgError> {
     let mut all = crate::node::lock(&SCOPES);
-    all.retain(|e| e.node.strong_count() > 0 && !e.shared.cmd.is_closed());
+    all.retain(|e| e.node.strong_count() > 0 && e.shared.running());
     if let Some(e) = all
         .iter()
         .find(|e| same_node(e, node) && e.shared.name.name == scope_name)

@@ -55,10 +55,17 @@ pub(super) struct Shared {
     pub name: Atom,
     pub pid: Pid,
     pub cmd: mpsc::UnboundedSender<Cmd>,
+    /// Set when the scope process stops (before its channel closes).
+    pub stopped: std::sync::atomic::AtomicBool,
     view: Mutex<View>,
 }
 
 impl Shared {
+    /// The scope process still runs (or is starting).
+    pub fn running(&self) -> bool {
+        !self.cmd.is_closed() && !self.stopped.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub fn node_is_local(&self, pid: &Pid) -> bool {
         pid.node == self.pid.node && pid.creation == self.pid.creation
     }
@@ -114,6 +121,7 @@ pub(super) fn spawn(node: &Node, name: Atom) -> Result<Arc<Shared>, PgError> {
         name,
         pid,
         cmd: cmd_tx,
+        stopped: std::sync::atomic::AtomicBool::new(false),
         view: Mutex::new(View::default()),
     });
     let _ = init_tx.send(shared.clone());
@@ -177,6 +185,9 @@ impl ScopeProc {
             tokio::select! {
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Stop(reply)) => {
+                        // Free the name before answering, so the scope can be started again at once.
+                        self.shared.stopped.store(true, std::sync::atomic::Ordering::Release);
+                        self.node.unregister(&self.shared.name.name);
                         let _ = reply.send(());
                         break;
                     }
