@@ -100,7 +100,8 @@ async fn call_and_send_from_the_command_line() {
         &[
             "send",
             &sname(&rust),
-            "inbox",
+            // The name as an Elixir atom names the same process as `inbox`.
+            ":inbox",
             "{:from_cli, 42, :\"日本\"}",
             "--cookie",
             COOKIE,

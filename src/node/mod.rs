@@ -49,7 +49,7 @@ pub enum NodeError {
     #[error("TLS: {0}")]
     Tls(#[from] tls_config::TlsError),
     /// EPMD refused the registration or could not be reached.
-    #[error("epmd: {0}")]
+    #[error("cannot register with EPMD: {0}")]
     Epmd(#[from] crate::proto::epmd::EpmdError),
     #[error("cannot listen for distribution connections on {addr}: {source}")]
     /// The distribution port could not be opened.
