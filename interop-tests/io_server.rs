@@ -171,7 +171,8 @@ async fn input_geometry_formatting_and_errors_from_real_iex() {
     let out = ex.output();
     // Before any setopts an Elixir client is answered in binary mode, as by an
     // Elixir node's standard I/O; after `setopts(list)` the answers are
-    // charlists, which Elixir 1.14 inspects as 'x'.
+    // charlists, which Elixir 1.14 inspects as 'x' and Elixir 1.15+ as ~c"x";
+    // both spellings are accepted.
     for (label, want) in [
         ("gets", r#""first line\n""#),
         ("read2", r#""π-""#),
@@ -204,7 +205,11 @@ async fn input_geometry_formatting_and_errors_from_real_iex() {
         ("self_format", ":ok"),
         ("inspect", "%{a: [1, 2]}"),
     ] {
-        assert_eq!(field(&out, label), want, "{label} in:\n{out}");
+        assert_eq!(
+            old_charlists(field(&out, label)),
+            want,
+            "{label} in:\n{out}"
+        );
     }
     // :io.read asks with get_until erl_scan:tokens, which we refuse.
     assert_eq!(field(&out, "erl_read"), "{:error, :request}");
@@ -275,4 +280,14 @@ async fn an_erl_client_gets_list_mode() {
         p.output()
     );
     node.shutdown().await;
+}
+
+#[test]
+fn old_charlists_reads_both_spellings() {
+    assert_eq!(old_charlists(r#"{:a, ~c"line 16"}"#), "{:a, 'line 16'}");
+    assert_eq!(
+        old_charlists(r#"~c"a\"b'c\n""#),
+        r"'a".to_owned() + "\"b\\'c\\n'"
+    );
+    assert_eq!(old_charlists("'x' and [1]"), "'x' and [1]");
 }

@@ -196,7 +196,7 @@ IO.puts(:stderr, "ping=#{Node.ping(rust)}")
     assert!(ex.finish(60).await, "elixir failed:\n{}", ex.output());
     let out = ex.output();
     assert!(
-        out.contains("reason={{:unsupported, :try, 'line 16'}, []}"),
+        old_charlists(&out).contains("reason={{:unsupported, :try, 'line 16'}, []}"),
         "{out}"
     );
     assert!(

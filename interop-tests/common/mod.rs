@@ -279,3 +279,39 @@ pub fn start_echo(node: &erlnode::Node) {
     });
     node.register("echo", &echo).expect("echo registers");
 }
+
+/// `text` (Elixir's `inspect` output) with every charlist in the `'abc'` spelling of
+/// Elixir 1.14: Elixir 1.15 and later print the same charlist as `~c"abc"`. The terms are
+/// the same; comparing through this accepts both spellings.
+pub fn old_charlists(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("~c\"") {
+        out.push_str(&rest[..at]);
+        out.push('\'');
+        let mut chars = rest[at + 3..].char_indices();
+        let mut end = rest.len() - at - 3;
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                '\\' => match chars.next() {
+                    Some((_, '"')) => out.push('"'),
+                    Some((_, e)) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    None => out.push('\\'),
+                },
+                '\'' => out.push_str("\\'"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        rest = &rest[at + 3 + end..];
+    }
+    out.push_str(rest);
+    out
+}

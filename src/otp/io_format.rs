@@ -32,11 +32,13 @@
 //!   when the host's zone is UTC).
 
 use super::rpc::Exception;
+use crate::proto::etf::MapOrders;
 use crate::term;
 use crate::term::print::{InspectOpts, node_index, term_cmp};
 use eetf::Term;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// Deepest nesting printed; below it a term prints as `...`.
 pub const MAX_NESTING: usize = 512;
@@ -51,18 +53,77 @@ pub enum Encoding {
     Unicode,
 }
 
-/// How pids, ports and references name their node.
+/// How pids, ports and references name their node, and how maps order their keys.
 #[derive(Debug, Clone, Default)]
 pub struct PrintOpts {
     /// Terms of this node print node number 0, as on the node itself.
     pub local_node: Option<String>,
+    /// The order the keys of each map came in, when the term came from a peer: the order
+    /// the sender itself iterates (and prints) that map in.
+    pub wire: Option<Arc<MapOrders>>,
+    /// The OTP release of the node the output is for, when known: before OTP 26 the `k` and
+    /// `K` modifiers are refused, as that node's own `io_lib` refuses them; from OTP 27 on
+    /// the atoms `maybe` and `else` are quoted. Unknown: OTP 25's output, with `k` and `K`.
+    pub otp_release: Option<u32>,
+    /// `maps:iterator_order()` of the control sequence (`k`, `K`).
+    pub maps_order: MapsOrder,
 }
 
 impl PrintOpts {
     pub fn local(node: &str) -> Self {
         PrintOpts {
             local_node: Some(node.to_owned()),
+            ..PrintOpts::default()
         }
+    }
+
+    /// An atom as that node writes it (OTP 27 and later also quote `maybe` and `else`).
+    fn atom(&self, name: &str, enc: Encoding) -> String {
+        write_atom_for(name, enc, self.otp_release.unwrap_or(25))
+    }
+}
+
+/// How `~p` and `~w` order a map's keys (OTP 26's `maps:iterator_order()`): `undefined`
+/// unless a control sequence has the `k` (`ordered`) or `K` modifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MapsOrder {
+    /// The map's own order: for a map from a peer the order the peer iterates it in (the
+    /// order it sent the keys in, reversed for maps over 32 keys, as OTP 25 to 29 do);
+    /// otherwise term order.
+    #[default]
+    Undefined,
+    /// Keys in term order, integers before floats (`ordered`, `~kp`).
+    Ordered,
+    /// Keys in reverse term order (`~Kp` with `reversed`).
+    Reversed,
+    /// An order this node cannot apply (`~Kp` with a fun, or not an order): printing a
+    /// map under it fails, as the fun or `maps:iterator/2` would on the node itself.
+    Unusable,
+}
+
+/// Maps with more keys than this are hash maps in OTP, iterated in the reverse of the
+/// order their encoding lists them in (seen on OTP 25.2, 27.3 and 29.1).
+const FLATMAP_MAX_KEYS: usize = 32;
+
+/// The entries of `m` in the order `opts` asks for.
+fn map_entries<'m>(m: &'m eetf::Map, opts: &PrintOpts) -> Vec<(&'m Term, &'m Term)> {
+    match opts.maps_order {
+        // An unusable order never gets here (see `Formatter::opts_for`).
+        MapsOrder::Ordered | MapsOrder::Unusable => sorted_map(m),
+        MapsOrder::Reversed => {
+            let mut v = sorted_map(m);
+            v.reverse();
+            v
+        }
+        MapsOrder::Undefined => match opts.wire.as_ref().and_then(|w| w.entries(m)) {
+            Some(mut v) => {
+                if v.len() > FLATMAP_MAX_KEYS {
+                    v.reverse();
+                }
+                v
+            }
+            None => sorted_map(m),
+        },
     }
 }
 
@@ -92,7 +153,11 @@ pub fn format_with(fmt: &Term, args: &Term, opts: &PrintOpts) -> Result<Vec<u8>,
         ..Exception::badarg()
     };
     let pieces = scan_format(fmt).ok_or_else(fail)?;
-    let args = proper_list(args).ok_or_else(fail)?;
+    // The arguments are borrowed, not copied: `opts.wire` knows their maps by address.
+    let args = match list_parts(args) {
+        Some((items, Tail::Nil)) => items,
+        _ => return Err(fail()),
+    };
     let mut f = Formatter {
         out: String::new(),
         col: 0,
@@ -244,13 +309,6 @@ fn is_nil(t: &Term) -> bool {
     }
 }
 
-fn proper_list(t: &Term) -> Option<Vec<Term>> {
-    match list_parts(t)? {
-        (items, Tail::Nil) => Some(items.into_iter().map(Cow::into_owned).collect()),
-        _ => None,
-    }
-}
-
 fn small_int(t: &Term) -> Option<i64> {
     term::as_int(t)
 }
@@ -296,9 +354,12 @@ fn name_char(c: char) -> bool {
         || c == '@'
 }
 
-fn needs_quotes(name: &str) -> bool {
+/// Words reserved from OTP 27 on, where the `maybe` expression is on by default.
+const RESERVED_SINCE_27: [&str; 2] = ["maybe", "else"];
+
+fn needs_quotes(name: &str, release: u32) -> bool {
     // `query` stopped being reserved long ago; OTP 25 leaves it bare.
-    if RESERVED[..27].contains(&name) {
+    if RESERVED[..27].contains(&name) || (release >= 27 && RESERVED_SINCE_27.contains(&name)) {
         return true;
     }
     let mut cs = name.chars();
@@ -312,7 +373,12 @@ fn needs_quotes(name: &str) -> bool {
 /// points above 255 are written `\x{...}` (as `~p` does); with `Unicode`
 /// (`~tp`) they are written as they are.
 pub fn write_atom(name: &str, enc: Encoding) -> String {
-    if needs_quotes(name) {
+    write_atom_for(name, enc, 25)
+}
+
+/// [`write_atom`] as OTP `release` writes it.
+fn write_atom_for(name: &str, enc: Encoding, release: u32) -> String {
+    if needs_quotes(name, release) {
         let mut s = String::with_capacity(name.len() + 2);
         quote_into(&mut s, name.chars(), '\'', enc);
         s
@@ -471,7 +537,7 @@ impl Writer<'_> {
                 let _ = write!(out, "{}", i.value);
             }
             Term::Float(f) => out.push_str(&format_float(f.value)),
-            Term::Atom(a) => out.push_str(&write_atom(&a.name, self.enc)),
+            Term::Atom(a) => out.push_str(&self.opts.atom(&a.name, self.enc)),
             Term::Pid(p) => {
                 let n = self.node_number(&p.node.name);
                 let _ = write!(out, "<{}.{}.{}>", n, p.id, p.serial);
@@ -491,8 +557,8 @@ impl Writer<'_> {
                 let _ = write!(
                     out,
                     "fun {}:{}/{}",
-                    write_atom(&f.module.name, self.enc),
-                    write_atom(&f.function.name, self.enc),
+                    self.opts.atom(&f.module.name, self.enc),
+                    self.opts.atom(&f.function.name, self.enc),
                     f.arity
                 );
             }
@@ -588,7 +654,7 @@ impl Writer<'_> {
                 out.push_str("#{");
                 let d0 = d - 1;
                 let mut d = d0;
-                for (i, (k, v)) in sorted_map(m).into_iter().enumerate() {
+                for (i, (k, v)) in map_entries(m, self.opts).into_iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
@@ -726,7 +792,7 @@ pub fn print_term(
     let col = col.max(1);
     let w = Writer { enc, opts };
     match t {
-        Term::Atom(a) => return write_atom(&a.name, enc),
+        Term::Atom(a) => return opts.atom(&a.name, enc),
         Term::Tuple(_)
         | Term::List(_)
         | Term::ByteList(_)
@@ -837,7 +903,7 @@ impl Pretty<'_> {
             return leaf("...".to_owned());
         }
         match t {
-            Term::Atom(a) => leaf(write_atom(&a.name, self.w.enc)),
+            Term::Atom(a) => leaf(self.w.opts.atom(&a.name, self.w.enc)),
             _ if is_nil(t) => leaf("[]".to_owned()),
             Term::List(_) | Term::ByteList(_) | Term::ImproperList(_) => {
                 let Some((items, tail)) = list_parts(t) else {
@@ -911,7 +977,7 @@ impl Pretty<'_> {
                     items: Vec::new(),
                     tail: SeqTail::Nil,
                 };
-                for (k, v) in sorted_map(m) {
+                for (k, v) in map_entries(m, self.w.opts) {
                     if d == 1 {
                         seq.tail = SeqTail::Dots;
                         break;
@@ -1582,6 +1648,7 @@ struct Spec {
     pad: char,
     enc: Encoding,
     strings: bool,
+    maps: MapsOrder,
 }
 
 struct Formatter<'a> {
@@ -1611,8 +1678,8 @@ impl Formatter<'_> {
         s.chars().try_for_each(|c| self.emit_char(c))
     }
 
-    fn run(&mut self, pieces: &[Piece], args: &[Term]) -> R<()> {
-        let mut args = args.iter();
+    fn run(&mut self, pieces: &[Piece], args: &[Cow<'_, Term>]) -> R<()> {
+        let mut args = args.iter().map(|a| &**a);
         for p in pieces {
             match p {
                 Piece::Text(t) => t.iter().try_for_each(|&c| self.emit_char(c))?,
@@ -1708,11 +1775,23 @@ impl Formatter<'_> {
             pad,
             enc: Encoding::Latin1,
             strings: true,
+            maps: MapsOrder::Undefined,
         };
+        // `k` and `K` came with OTP 26; an older node's io_lib refuses them.
+        let maps_modifiers = !self.opts.otp_release.is_some_and(|r| r < 26);
         loop {
             match cs.get(i) {
                 Some('t') => spec.enc = Encoding::Unicode,
                 Some('l') => spec.strings = false,
+                Some('k') if maps_modifiers => spec.maps = MapsOrder::Ordered,
+                Some('K') if maps_modifiers => {
+                    spec.maps = match term::as_atom(args.next().ok_or(())?) {
+                        Some("ordered") => MapsOrder::Ordered,
+                        Some("reversed") => MapsOrder::Reversed,
+                        Some("undefined") => MapsOrder::Undefined,
+                        _ => MapsOrder::Unusable,
+                    }
+                }
                 _ => break,
             }
             i += 1;
@@ -1723,13 +1802,13 @@ impl Formatter<'_> {
         match c {
             'w' => {
                 let a = next()?;
-                let s = write_term(a, -1, spec.enc, self.opts);
+                let s = write_term(a, -1, spec.enc, &*self.opts_for(&spec, a)?);
                 self.term(&s, &spec)?;
             }
             'W' => {
                 let a = next()?;
                 let d = small_int(next()?).ok_or(())?;
-                let s = write_term(a, d, spec.enc, self.opts);
+                let s = write_term(a, d, spec.enc, &*self.opts_for(&spec, a)?);
                 self.term(&s, &spec)?;
             }
             'p' => {
@@ -1912,8 +1991,38 @@ impl Formatter<'_> {
         }
         let ll = spec.width.unwrap_or(80);
         let col = spec.precision.unwrap_or(self.col + 1);
-        let s = print_term(t, depth, col, ll, spec.enc, spec.strings, self.opts);
+        let opts = self.opts_for(spec, t)?;
+        let s = print_term(t, depth, col, ll, spec.enc, spec.strings, &opts);
         self.emit(&s)
+    }
+
+    /// The print options for `t` under `spec`'s map order; an error when `t` holds a map
+    /// and the order cannot be applied.
+    fn opts_for(&self, spec: &Spec, t: &Term) -> R<Cow<'_, PrintOpts>> {
+        match spec.maps {
+            MapsOrder::Undefined => Ok(Cow::Borrowed(self.opts)),
+            MapsOrder::Unusable if has_map(t, 0) => Err(()),
+            order => Ok(Cow::Owned(PrintOpts {
+                maps_order: order,
+                ..self.opts.clone()
+            })),
+        }
+    }
+}
+
+/// Whether `t` is or holds a map (to the printing depth limit).
+fn has_map(t: &Term, nest: usize) -> bool {
+    if nest >= MAX_NESTING {
+        return false;
+    }
+    match t {
+        Term::Map(_) => true,
+        Term::Tuple(x) => x.elements.iter().any(|e| has_map(e, nest + 1)),
+        Term::List(l) => l.elements.iter().any(|e| has_map(e, nest + 1)),
+        Term::ImproperList(l) => {
+            l.elements.iter().any(|e| has_map(e, nest + 1)) || has_map(&l.last, nest + 1)
+        }
+        _ => false,
     }
 }
 
@@ -2158,6 +2267,9 @@ fn fwrite_g(v: f64, p: Option<i64>) -> R<String> {
         _ => fwrite_e(v, Some(p)),
     }
 }
+
+#[cfg(test)]
+mod newer;
 
 #[cfg(test)]
 mod tests {

@@ -426,11 +426,13 @@ pub fn to_vec(term: &Term) -> Result<Vec<u8>, EtfError> {
 mod build;
 mod check;
 mod encode;
+mod order;
 
 use build::*;
 use check::*;
 pub(crate) use encode::fields;
 use encode::*;
+pub use order::MapOrders;
 
 #[cfg(test)]
 mod tests;
