@@ -282,6 +282,65 @@ async fn an_erl_client_gets_list_mode() {
     node.shutdown().await;
 }
 
+/// The `io_lib` formatting the I/O server does for a peer prints what that peer's own
+/// `io_lib:format` prints: map keys in its own order (small maps, and hash maps over 32
+/// keys), the `k`/`K` modifiers where its release has them (OTP 26+; OTP 25 refuses them),
+/// `maybe` and `else` quoted where they are keywords (OTP 27+).
+#[tokio::test(flavor = "multi_thread")]
+async fn formatting_matches_the_requesting_nodes_own_io_lib() {
+    if !have_elixir("formatting_matches_the_requesting_nodes_own_io_lib") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let buf = Buffer::default();
+    let io = erlnode::io::start_server(&node, Box::new(buf.clone()), false);
+    node.register("test_io3", &io).unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r##"
+        io = :rpc.call(:"{me}", :erlang, :whereis, [:test_io3])
+        small = %{{zulu: 1, alpha: [1, 2], mike: "m", yankee: {{:x}}}}
+        big = Map.new(1..40, &{{&1, &1 * &1}})
+        atoms = Map.new(1..35, &{{:"key#{{&1}}", &1}})
+        cases = [
+          {{~c"~p|~w~n", [small, small]}},
+          {{~c"~p~n", [big]}},
+          {{~c"~w~n", [atoms]}},
+          {{~c"~kp|~kw~n", [small, big]}},
+          {{~c"~Kp|~Kw~n", [:reversed, small, :ordered, atoms]}},
+          {{~c"~P~n", [%{{m: %{{b: 1, a: 2}}, l: [small]}}, 4]}},
+          {{~c"~p ~w~n", [[:maybe, :else, :end], :maybe]}},
+          {{~c"~Kp~n", [:nonsense, small]}},
+        ]
+        for {{f, a}} <- cases do
+          local = try do Base.encode16(IO.chardata_to_string(:io_lib.format(f, a))) rescue _ -> "E" end
+          remote = try do :io.format(io, f, a) rescue _ -> :raised end
+          IO.puts("case=#{{local}} #{{inspect remote}}")
+        end
+        "##
+    );
+    let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    let mut want = String::new();
+    let mut cases = 0;
+    for line in out.lines().filter_map(|l| l.trim().strip_prefix("case=")) {
+        let (local, remote) = line.split_once(' ').unwrap();
+        if local == "E" {
+            assert_eq!(remote, ":raised", "{line}");
+        } else {
+            assert_eq!(remote, ":ok", "{line}");
+            want.push_str(&String::from_utf8(unhex(local)).unwrap());
+        }
+        cases += 1;
+    }
+    assert_eq!(cases, 8, "{out}");
+    let printed = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(printed, want, "output of iex:\n{out}");
+    node.shutdown().await;
+}
+
 #[test]
 fn old_charlists_reads_both_spellings() {
     assert_eq!(old_charlists(r#"{:a, ~c"line 16"}"#), "{:a, 'line 16'}");

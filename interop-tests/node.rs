@@ -486,3 +486,54 @@ async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
     a_real_node_pings(&node, epmd).await;
     node.shutdown().await;
 }
+
+/// A native record (OTP 29's `RECORD_EXT`) cannot be carried by our terms. OTP 29 sends it
+/// even to a peer without `NATIVE_RECORDS` (OTP 25 and 27 then log a corrupted external term
+/// and close the connection); we close the connection too, with a log saying why, and the
+/// node goes on: the peer reconnects and echoes work again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_native_record_closes_the_connection_as_otp_27_does_and_the_node_goes_on() {
+    if !have_elixir("a_native_record_closes_the_connection_as_otp_27_does_and_the_node_goes_on") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    start_echo(&node);
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        rust = :"{me}"
+        true = Node.connect(rust)
+        :net_kernel.monitor_nodes(true)
+        echo = fn tag ->
+          send({{:echo, rust}}, {{self(), tag}})
+          receive do ^tag -> "ok" after 5000 -> "none" end
+        end
+        IO.puts("before=#{{echo.(:before)}}")
+        if String.to_integer(List.to_string(:erlang.system_info(:otp_release))) >= 29 do
+          r = :records.create(:test, :a, [x: 1], %{{is_exported: true}})
+          send({{:echo, rust}}, {{self(), r}})
+          receive do
+            {{:nodedown, ^rust}} -> IO.puts("record=nodedown")
+            other -> IO.puts("record=#{{inspect other}}")
+          after 5000 -> IO.puts("record=no answer")
+          end
+        else
+          IO.puts("record=no native records before OTP 29")
+        end
+        IO.puts("ping=#{{Node.ping(rust)}}")
+        IO.puts("after=#{{echo.(:after)}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("rec"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    assert!(out.contains("before=ok"), "{out}");
+    assert!(
+        out.contains("record=nodedown") || out.contains("record=no native records before OTP 29"),
+        "{out}"
+    );
+    assert!(out.contains("ping=pong"), "{out}");
+    assert!(out.contains("after=ok"), "{out}");
+    node.shutdown().await;
+}

@@ -4,11 +4,13 @@ use super::mailbox::{MailboxRx, Msg, Origin, mailbox};
 use super::table::{ProcEntry, key};
 use super::{Node, NodeError, lock, peers};
 use crate::proto::control::{Control, PidOrName};
+use crate::proto::etf::CheckedTerm;
 use crate::term;
 use eetf::{Pid, Reference, Term};
 use futures_util::FutureExt;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -21,6 +23,12 @@ pub enum ReceiveError {
     /// The process has ended (it was killed by an exit signal, or the node shut down).
     #[error("the process has exited")]
     Exited,
+}
+
+/// How a message came off the wire: its checked bytes and the connection it came on.
+pub(crate) struct FromWire {
+    pub checked: CheckedTerm,
+    pub origin: Arc<Origin>,
 }
 
 /// A Rust process: its pid and mailbox. Dropping it ends the process with
@@ -252,6 +260,17 @@ impl Process {
         self.next_from_mailbox().await
     }
 
+    /// The next message, with the bytes it came in as and the peer that sent it, for a
+    /// message that came from a peer (the I/O server reads map key order from them).
+    pub(crate) async fn receive_from_wire(
+        &mut self,
+    ) -> Result<(Term, Option<FromWire>), ReceiveError> {
+        if let Some(m) = self.saved.pop_front() {
+            return Ok((m, None));
+        }
+        self.next_with_wire().await
+    }
+
     /// The next message after `saved`: from `fetched`, refilled from the mailbox.
     /// Cancel-safe: a message is only taken when it is returned.
     ///
@@ -259,6 +278,11 @@ impl Process {
     /// duplicate keys) is dropped, and the connection it came on is closed, as a
     /// connection that sent an undecodable message is.
     async fn next_from_mailbox(&mut self) -> Result<Term, ReceiveError> {
+        self.next_with_wire().await.map(|(term, _)| term)
+    }
+
+    /// [`Process::next_from_mailbox`], keeping a checked message's bytes and origin.
+    async fn next_with_wire(&mut self) -> Result<(Term, Option<FromWire>), ReceiveError> {
         loop {
             if self.fetched.is_empty() {
                 let (rx, fetched) = (&self.rx, &mut self.fetched);
@@ -269,8 +293,8 @@ impl Process {
             match self.fetched.pop_front() {
                 None => return Err(ReceiveError::Exited),
                 Some(m) => {
-                    if let Some(term) = self.build(m) {
-                        return Ok(term);
+                    if let Some(built) = self.build_with_wire(m) {
+                        return Ok(built);
                     }
                 }
             }
@@ -280,10 +304,15 @@ impl Process {
     /// A mailbox message as a term; `None` (and the connection it came on
     /// closed) for a checked message that cannot be built.
     fn build(&self, m: Msg) -> Option<Term> {
+        self.build_with_wire(m).map(|(term, _)| term)
+    }
+
+    /// [`Process::build`], keeping a checked message's bytes and origin.
+    fn build_with_wire(&self, m: Msg) -> Option<(Term, Option<FromWire>)> {
         match m {
-            Msg::Term(term) => Some(term),
+            Msg::Term(term) => Some((term, None)),
             Msg::Checked(checked, origin) => match checked.build() {
-                Ok(term) => Some(term),
+                Ok(term) => Some((term, Some(FromWire { checked, origin }))),
                 Err(e) => {
                     let Origin { peer, id } = &*origin;
                     tracing::error!(pid = %self.pid, "undecodable message from {peer}: {e}");

@@ -1778,7 +1778,7 @@ impl Formatter<'_> {
             maps: MapsOrder::Undefined,
         };
         // `k` and `K` came with OTP 26; an older node's io_lib refuses them.
-        let maps_modifiers = !self.opts.otp_release.is_some_and(|r| r < 26);
+        let maps_modifiers = self.opts.otp_release.is_none_or(|r| r >= 26);
         loop {
             match cs.get(i) {
                 Some('t') => spec.enc = Encoding::Unicode,

@@ -31,9 +31,14 @@
 use super::io_format::{self, PrintOpts};
 use super::rpc::CallContext;
 use crate::node::Node;
+use crate::proto::etf::MapOrders;
 use crate::term;
 use eetf::{Pid, Term};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Longest line or character count one get request may return.
 const MAX_READ: usize = 16 * 1024 * 1024;
@@ -98,8 +103,9 @@ pub fn start_server_with(node: &Node, config: IoServerConfig) -> Pid {
             binary: None,
             client_binary: false,
             encoding: Enc::Unicode,
+            releases: HashMap::new(),
         };
-        while let Ok(msg) = p.receive().await {
+        while let Ok((msg, wire)) = p.receive_from_wire().await {
             let Some([tag, from, reply_as, req]) = term::as_tuple(&msg) else {
                 tracing::debug!(
                     "I/O server: ignoring {}",
@@ -123,7 +129,18 @@ pub fn start_server_with(node: &Node, config: IoServerConfig) -> Pid {
                 Some(b) => b,
                 None => super::elixir::runs_elixir(&server.node, from).await,
             };
-            let reply = server.request(req, 0).await;
+            // Formatting requests print maps in the order the requester sent their keys,
+            // read from the bytes of this message (its maps are known by address: `msg`
+            // stays put until the reply is sent).
+            let peer = match wire {
+                Some(w) if formats(req, 0) => Some(Requester {
+                    orders: Arc::new(MapOrders::of(w.checked.as_bytes(), &msg)),
+                    node: w.origin.peer.clone(),
+                    connection: w.origin.id,
+                }),
+                _ => None,
+            };
+            let reply = server.request(req, peer.as_ref(), 0).await;
             p.send(
                 from,
                 term::tuple(vec![term::atom("io_reply"), reply_as.clone(), reply]),
@@ -165,6 +182,42 @@ struct Server {
     /// The mode for the request being answered.
     client_binary: bool,
     encoding: Enc,
+    /// The OTP release of each peer node that asked for formatting, by connection.
+    releases: HashMap<String, (u64, Option<u32>)>,
+}
+
+/// The peer node a request came from, and the key order of the maps it sent.
+struct Requester {
+    orders: Arc<MapOrders>,
+    node: String,
+    connection: u64,
+}
+
+/// Most peers whose release the server remembers (it forgets them all past this).
+const MAX_KNOWN_RELEASES: usize = 1024;
+/// How long the server waits for a peer to say its release.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether `req` (or one of `{requests, [...]}`) formats with `io_lib`.
+fn formats(req: &Term, depth: usize) -> bool {
+    match term::as_tuple(req) {
+        Some([op, _, m, _, _] | [op, m, _, _]) if term::is_atom(op, "put_chars") => {
+            term::is_atom(m, "io_lib")
+        }
+        Some([op, Term::List(reqs)]) if term::is_atom(op, "requests") && depth < 16 => {
+            reqs.elements.iter().any(|r| formats(r, depth + 1))
+        }
+        _ => false,
+    }
+}
+
+/// The major release in `erlang:system_info(otp_release)`'s answer (`"27"`).
+fn parse_release(t: &Term) -> Option<u32> {
+    let text: String = term::as_list(t)?
+        .iter()
+        .map(|c| term::as_int(c).and_then(|c| char::from_u32(u32::try_from(c).ok()?)))
+        .collect::<Option<_>>()?;
+    text.parse().ok()
 }
 
 fn error(reason: &str) -> Term {
@@ -278,17 +331,67 @@ impl Server {
         }
     }
 
+    /// The OTP release of the requester's node, asked once per connection: the handshake
+    /// flags of OTP 25 and 27 are the same, and their `io_lib` prints differently. None when
+    /// the node does not answer (a C node without `rex`, say).
+    async fn release_of(&mut self, peer: &Requester) -> Option<u32> {
+        if let Some((conn, release)) = self.releases.get(&peer.node)
+            && *conn == peer.connection
+        {
+            return *release;
+        }
+        let answer = self
+            .node
+            .call(
+                &peer.node,
+                "erlang",
+                "system_info",
+                vec![term::atom("otp_release")],
+                RELEASE_TIMEOUT,
+            )
+            .await;
+        let release = answer.ok().as_ref().and_then(parse_release);
+        if release.is_none() {
+            tracing::debug!(peer = %peer.node, "I/O server: the peer did not say its OTP release");
+        }
+        if self.releases.len() >= MAX_KNOWN_RELEASES {
+            self.releases.clear();
+        }
+        self.releases
+            .insert(peer.node.clone(), (peer.connection, release));
+        release
+    }
+
     /// The io_lib form: `{put_chars, Enc, M, F, A}`.
-    async fn put_chars_mfa(&mut self, enc: Enc, m: &Term, f: &Term, a: &Term) -> Term {
-        let (Some(m), Some(f), Some(args)) = (term::as_atom(m), term::as_atom(f), term::as_list(a))
-        else {
+    async fn put_chars_mfa(
+        &mut self,
+        enc: Enc,
+        (m, f, a): (&Term, &Term, &Term),
+        peer: Option<&Requester>,
+    ) -> Term {
+        // The arguments are borrowed where they can be: the requester's map orders know
+        // its maps by address.
+        let args: Cow<'_, [Term]> = match a {
+            Term::List(l) => Cow::Borrowed(&l.elements),
+            other => match term::as_list(other) {
+                Some(v) => Cow::Owned(v),
+                None => return error("request"),
+            },
+        };
+        let (Some(m), Some(f)) = (term::as_atom(m), term::as_atom(f)) else {
             return error("request");
         };
         let text = if m == "io_lib" && (f == "format" || f == "fwrite") && args.len() == 2 {
-            io_format::format_with(&args[0], &args[1], &PrintOpts::local(self.node.name()))
+            let mut opts = PrintOpts::local(self.node.name());
+            if let Some(peer) = peer {
+                opts.otp_release = self.release_of(peer).await;
+                opts.wire = Some(peer.orders.clone());
+            }
+            io_format::format_with(&args[0], &args[1], &opts)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
         } else if self.node.has_fn(m, f, args.len()) {
+            let args = args.into_owned();
             let ctx = CallContext::detached(&self.node, None);
             match self.node.apply(m, f, args, ctx).await {
                 Ok(result) => chardata_to_utf8(&result, Enc::Unicode),
@@ -403,6 +506,7 @@ impl Server {
     fn request<'a>(
         &'a mut self,
         req: &'a Term,
+        peer: Option<&'a Requester>,
         depth: usize,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Term> + Send + 'a>> {
         Box::pin(async move {
@@ -422,17 +526,22 @@ impl Server {
                 },
                 ("put_chars", [chars]) => self.put_chars(Enc::Latin1, chars),
                 ("put_chars", [enc, m, f, a]) => match Enc::of(enc) {
-                    Some(e) => self.put_chars_mfa(e, m, f, a).await,
+                    Some(e) => self.put_chars_mfa(e, (m, f, a), peer).await,
                     None => error("request"),
                 },
-                ("put_chars", [m, f, a]) => self.put_chars_mfa(Enc::Latin1, m, f, a).await,
+                ("put_chars", [m, f, a]) => self.put_chars_mfa(Enc::Latin1, (m, f, a), peer).await,
                 ("requests", [reqs]) if depth < 16 => {
-                    let Some(reqs) = term::as_list(reqs) else {
-                        return error("request");
+                    // Borrowed, not copied: the requester's map orders know its maps by address.
+                    let reqs: Cow<'_, [Term]> = match reqs {
+                        Term::List(l) => Cow::Borrowed(&l.elements),
+                        other => match term::as_list(other) {
+                            Some(v) => Cow::Owned(v),
+                            None => return error("request"),
+                        },
                     };
                     let mut last = term::atom("ok");
-                    for r in &reqs {
-                        last = self.request(r, depth + 1).await;
+                    for r in reqs.iter() {
+                        last = self.request(r, peer, depth + 1).await;
                         if is_error(&last) {
                             break;
                         }

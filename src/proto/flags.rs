@@ -47,6 +47,7 @@ flags! {
     V4_NC = 1 << 34;
     ALIAS = 1 << 35;
     ALTACT_SIG = 1 << 37;
+    NATIVE_RECORDS = 1 << 38;
 }
 
 impl DistFlags {

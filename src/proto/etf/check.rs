@@ -513,6 +513,11 @@ impl<'a> Scanner<'a> {
                 at,
                 why: WHY_NESTED_COMPRESSED,
             }),
+            RECORD_EXT => Err(EtfError::UnsupportedTag {
+                tag,
+                at,
+                why: WHY_NATIVE_RECORD,
+            }),
             _ => Err(EtfError::UnsupportedTag {
                 tag,
                 at,

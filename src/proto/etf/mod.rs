@@ -125,6 +125,7 @@ const BIT_BINARY_EXT: u8 = 77;
 const COMPRESSED: u8 = 80;
 const DISTRIBUTION_HEADER: u8 = 68;
 const DIST_FRAG_HEADER: u8 = 69;
+const RECORD_EXT: u8 = 67;
 const ATOM_CACHE_REF: u8 = 82;
 const NEW_PID_EXT: u8 = 88;
 const NEW_PORT_EXT: u8 = 89;
@@ -162,6 +163,7 @@ const WHY_FRAGMENT: &str =
 const WHY_NESTED_COMPRESSED: &str =
     "compressed term inside a term (only allowed right after the version byte)";
 const WHY_UNKNOWN: &str = "unknown external term format tag";
+const WHY_NATIVE_RECORD: &str = "native record (RECORD_EXT, OTP 29+), which erlnode does not support; OTP 29 sends them even to peers without NATIVE_RECORDS, and OTP 25 to 28 close the connection then too";
 
 /// Why a term could not be decoded or encoded.
 #[derive(Debug, thiserror::Error)]

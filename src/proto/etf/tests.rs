@@ -1199,3 +1199,29 @@ fn wire_limits_bound_compressed_terms_by_the_bytes_received() {
         }
     }
 }
+
+#[test]
+fn a_native_record_is_refused_with_its_own_reason() {
+    // OTP 29.1: R = records:create(test, a, [{x,1},{y,2}], #{is_exported => true}),
+    // term_to_binary(R); OTP 29 sends a record so to any peer.
+    let rec = [
+        131, 67, 0, 0, 0, 2, 1, 119, 4, 116, 101, 115, 116, 119, 1, 97, 119, 1, 120, 119, 1, 121,
+        97, 1, 97, 2,
+    ];
+    let err = decode(&rec).unwrap_err();
+    assert!(
+        matches!(err, EtfError::UnsupportedTag { tag: 67, at: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("native record"), "{err}");
+    // term_to_binary({rec, R}) of the same record.
+    let in_tuple = [
+        131, 104, 2, 119, 3, 114, 101, 99, 67, 0, 0, 0, 2, 1, 119, 4, 116, 101, 115, 116, 119, 1,
+        97, 119, 1, 120, 119, 1, 121, 97, 1, 97, 2,
+    ];
+    let err = CheckedTerm::check_exact(&in_tuple).unwrap_err();
+    assert!(
+        matches!(err, EtfError::UnsupportedTag { tag: 67, .. }),
+        "{err}"
+    );
+}

@@ -113,6 +113,7 @@ pub fn inspect_erlang(term: &Term, depth: Option<usize>, local_node: Option<&str
     let depth = depth.map_or(-1, |d| i64::try_from(d).unwrap_or(i64::MAX));
     let opts = crate::otp::io_format::PrintOpts {
         local_node: local_node.map(str::to_owned),
+        ..Default::default()
     };
     crate::otp::io_format::print_term(
         term,
