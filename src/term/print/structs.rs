@@ -38,16 +38,19 @@ impl<'t> Printer<'_, 't> {
             "Elixir.Range" if fields_are(&["first", "last"]) => {
                 self.range(field("first"), field("last"), None, depth)
             }
-            "Elixir.MapSet" if fields_are(&["map", "version"]) => match field("map") {
-                Some(Term::Map(set)) => {
-                    let keys = self.order.entries(set, 0);
-                    self.out.push_str("MapSet.new([");
-                    self.items(keys.iter(), depth, |p, (k, _), d| p.term(k, d));
-                    self.out.push_str("])");
-                    true
+            // Elixir 1.15 dropped the `version` field.
+            "Elixir.MapSet" if fields_are(&["map", "version"]) || fields_are(&["map"]) => {
+                match field("map") {
+                    Some(Term::Map(set)) => {
+                        let keys = self.order.entries(set, 0);
+                        self.out.push_str("MapSet.new([");
+                        self.items(keys.iter(), depth, |p, (k, _), d| p.term(k, d));
+                        self.out.push_str("])");
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             "Elixir.Date" if fields_are(&["calendar", "year", "month", "day"]) => {
                 iso(field("calendar"))
                     && date(field("year"), field("month"), field("day"))
@@ -112,22 +115,22 @@ impl<'t> Printer<'_, 't> {
             {
                 self.date_time(&field)
             }
-            "Elixir.Regex" if fields_are(&["opts", "re_pattern", "re_version", "source"]) => {
-                match (field("source"), field("opts")) {
-                    (Some(Term::Binary(src)), Some(Term::Binary(opts))) => {
-                        match (
-                            std::str::from_utf8(&src.bytes),
-                            std::str::from_utf8(&opts.bytes),
-                        ) {
-                            (Ok(src), Ok(opts)) => {
-                                self.out.push_str("~r/");
-                                escape_regex(self.out, src);
-                                self.out.push('/');
-                                self.out.push_str(opts);
-                                true
-                            }
-                            _ => false,
-                        }
+            // Elixir 1.20 dropped `re_version`.
+            "Elixir.Regex"
+                if fields_are(&["opts", "re_pattern", "re_version", "source"])
+                    || fields_are(&["opts", "re_pattern", "source"]) =>
+            {
+                let src = match field("source") {
+                    Some(Term::Binary(src)) => std::str::from_utf8(&src.bytes).ok(),
+                    _ => None,
+                };
+                match (src, field("opts").and_then(regex_letters)) {
+                    (Some(src), Some(opts)) => {
+                        self.out.push_str("~r/");
+                        escape_regex(self.out, src);
+                        self.out.push('/');
+                        self.out.push_str(&opts);
+                        true
                     }
                     _ => false,
                 }
@@ -313,5 +316,37 @@ fn escape_regex(out: &mut String, src: &str) {
         }
         escaped = c == '\\' && !escaped;
         out.push(c);
+    }
+}
+
+/// A regex's option letters: Elixir 1.14 keeps them as a string (`"i"`); Elixir 1.15 and
+/// later keep `:re` options, each letter's prepended (`"iu"` is `[:unicode, :ucp,
+/// :caseless]`), and print the letters back in the order they were given.
+fn regex_letters(opts: &Term) -> Option<String> {
+    match opts {
+        Term::Binary(b) => std::str::from_utf8(&b.bytes).ok().map(str::to_owned),
+        Term::List(l) => {
+            let mut letters = String::new();
+            for o in l.elements.iter().rev() {
+                match o {
+                    Term::Atom(a) => letters.push(match a.name.as_str() {
+                        "caseless" => 'i',
+                        "unicode" => 'u',
+                        "firstline" => 'f',
+                        "ungreedy" => 'U',
+                        "extended" => 'x',
+                        "multiline" => 'm',
+                        "dotall" => 's',
+                        "ucp" => continue,
+                        _ => return None,
+                    }),
+                    // `s` adds `{newline, anycrlf}` after `dotall`.
+                    Term::Tuple(t) if t.elements.len() == 2 => {}
+                    _ => return None,
+                }
+            }
+            Some(letters)
+        }
+        _ => None,
     }
 }
