@@ -2,13 +2,18 @@
 
 use super::READ_BUFFER_ALLOWANCE;
 use super::mailbox::Origin;
-use super::outqueue::{OutQueue, Pushed, Taken};
+use super::outqueue::{OutQueue, Pushed, Taken, Wire};
 use super::peers::{PeerState, Peers};
 use super::stats::IoCounters;
 use super::tls::{self, DistStream};
 use super::{Node, NodeError, NodeEvent, epmd_client, lock, peers};
-use crate::proto::control::decode_frame_deferred;
-use crate::proto::control::{Control, encode_frame};
+use crate::proto::control::{
+    CheckedMessage, Control, ControlError, Framing as WireFraming, decode_after_header,
+    decode_frame_deferred,
+};
+use crate::proto::dist_header::{self, Header, InCache};
+use crate::proto::flags::DistFlags;
+use crate::proto::fragments::Reassembly;
 use crate::proto::framing::{self, TICK};
 use crate::proto::handshake::{
     Accepted, Acceptor, Established, HandshakeError, Initiator, Status, Step,
@@ -381,6 +386,18 @@ async fn run_connection<S: DistStream>(node: Node, stream: S, leftover: Vec<u8>,
         node: peer.clone(),
         hidden: est.peer_hidden(),
     });
+    // With the atom cache negotiated, BEAM takes only messages with a distribution
+    // header; fragments come with it.
+    let header = est.flags.contains(DistFlags::DIST_HDR_ATOM_CACHE);
+    queue.set_wire(Wire {
+        framing: if header {
+            WireFraming::Header
+        } else {
+            WireFraming::PassThrough
+        },
+        fragments: header && est.flags.contains(DistFlags::FRAGMENTS),
+        send_sender: est.flags.contains(DistFlags::SEND_SENDER),
+    });
     for w in waiters {
         let _ = w.send(Ok(()));
     }
@@ -482,6 +499,9 @@ async fn reader<R: AsyncRead + Unpin>(
     let io = &node.inner.io;
     let max_frame = node.inner.max_frame;
     let mut held = Buffered::new(&node);
+    // What the peer put in its atom cache, and its fragmented messages still coming in.
+    let mut cache = InCache::default();
+    let mut partial = Reassembly::new(node.inner.max_reassembly);
     let reason = 'conn: loop {
         // Parse every whole frame buffered so far.
         let mut messages = 0;
@@ -489,10 +509,12 @@ async fn reader<R: AsyncRead + Unpin>(
             match framing::check_frame4(&buf, max_frame) {
                 Ok(Some(f)) => {
                     if !f.is_tick() {
-                        tracing::trace!(frame = %Hex(&buf[f.body.clone()]), "raw frame");
+                        let body = &buf[f.body.clone()];
+                        tracing::trace!(frame = %Hex(body), "raw frame");
                         messages += 1;
-                        match decode_frame_deferred(&buf[f.body.clone()]) {
-                            Ok(msg) => node.dispatch(&origin, msg),
+                        match read_message(body, &mut cache, &mut partial) {
+                            Ok(Some(msg)) => node.dispatch(&origin, msg),
+                            Ok(None) => {}
                             Err(e) => {
                                 tracing::error!("undecodable message from {peer}: {e}");
                                 break 'conn format!("undecodable message: {e}");
@@ -599,6 +621,52 @@ impl Drop for Buffered<'_> {
     }
 }
 
+/// Why a connected-phase message could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Header(#[from] dist_header::HeaderError),
+    #[error(transparent)]
+    Fragment(#[from] crate::proto::fragments::FragmentError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+}
+
+/// One message frame: 'p', or a distribution header (whole message or fragment).
+/// `None` for a fragment that does not complete its message.
+fn read_message(
+    body: &[u8],
+    cache: &mut InCache,
+    partial: &mut Reassembly,
+) -> Result<Option<CheckedMessage>, ReadError> {
+    if body.first() != Some(&131) {
+        return Ok(Some(decode_frame_deferred(body)?));
+    }
+    match dist_header::parse(body, cache)? {
+        Header::Message { atoms, rest } => Ok(Some(decode_after_header(rest, &atoms)?)),
+        Header::FragmentStart {
+            sequence,
+            fragment,
+            atoms,
+            rest,
+        } => {
+            if fragment == 1 {
+                return Ok(Some(decode_after_header(rest, &atoms)?));
+            }
+            partial.start(sequence, fragment, atoms, rest)?;
+            Ok(None)
+        }
+        Header::Fragment {
+            sequence,
+            fragment,
+            rest,
+        } => match partial.next(sequence, fragment, rest)? {
+            Some(whole) => Ok(Some(decode_after_header(&whole.data, &whole.atoms)?)),
+            None => Ok(None),
+        },
+    }
+}
+
 /// Free buffer space the reader wants before each read.
 const READ_ROOM: usize = 32 * 1024;
 
@@ -653,7 +721,7 @@ pub(crate) fn send_control(
         }
     };
     // Encoded in place at the end of the queue, outside the connection table's lock.
-    match queue.push(|buf| encode_frame(ctl, payload, buf)) {
+    match queue.push(ctl, payload) {
         Ok(Pushed::Queued | Pushed::Closed) => {}
         Ok(Pushed::Overflowed(held)) => {
             let reason = format!(

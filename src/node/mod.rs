@@ -100,6 +100,9 @@ pub enum NodeEvent {
     },
 }
 
+/// The default of [`NodeBuilder::max_reassembly`]: 128 MiB.
+pub const DEFAULT_MAX_REASSEMBLY: usize = 128 * 1024 * 1024;
+
 /// The default of [`NodeBuilder::max_send_queue`]: 256 MiB.
 pub const DEFAULT_MAX_SEND_QUEUE: usize = 256 * 1024 * 1024;
 
@@ -128,6 +131,7 @@ pub struct NodeBuilder {
     tls: Option<TlsConfig>,
     max_frame: usize,
     max_incoming_buffered: usize,
+    max_reassembly: usize,
 }
 
 impl NodeBuilder {
@@ -147,6 +151,7 @@ impl NodeBuilder {
             tls: None,
             max_frame: DEFAULT_MAX_FRAME,
             max_incoming_buffered: DEFAULT_MAX_INCOMING_BUFFERED,
+            max_reassembly: DEFAULT_MAX_REASSEMBLY,
         }
     }
     /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
@@ -207,6 +212,13 @@ impl NodeBuilder {
     /// sending them slowly cannot together hold more than this.
     pub fn max_incoming_buffered(mut self, bytes: usize) -> Self {
         self.max_incoming_buffered = bytes;
+        self
+    }
+    /// Bytes one peer's incomplete fragmented messages may hold while they arrive
+    /// (default [`DEFAULT_MAX_REASSEMBLY`]). A peer whose fragments would go past it
+    /// is disconnected; what a connection held is freed when it closes.
+    pub fn max_reassembly(mut self, bytes: usize) -> Self {
+        self.max_reassembly = bytes;
         self
     }
 
@@ -271,6 +283,7 @@ impl NodeBuilder {
             max_frame: self.max_frame,
             max_incoming_buffered: self.max_incoming_buffered,
             incoming_buffered: AtomicUsize::new(0),
+            max_reassembly: self.max_reassembly,
             epmd_port,
             listen_port: port,
             table: Mutex::new(table::ProcessTable::new()),
@@ -312,6 +325,7 @@ pub(crate) struct Inner {
     max_incoming_buffered: usize,
     /// Read-buffer bytes over [`READ_BUFFER_ALLOWANCE`] held by all connections.
     incoming_buffered: AtomicUsize,
+    pub(crate) max_reassembly: usize,
     epmd_port: u16,
     listen_port: u16,
     table: Mutex<table::ProcessTable>,
@@ -546,6 +560,20 @@ impl Node {
             self.deliver(to, msg.clone());
         } else {
             let ctl = crate::proto::control::Control::Send { to: to.clone() };
+            connection::send_control(self, &to.node.name, &ctl, Some(msg), true);
+        }
+    }
+
+    /// A send from process `from`: remote, it goes as SEND_SENDER, so the peer knows
+    /// the sender (and its large messages hold back only that sender's later ones).
+    pub(crate) fn send_from(&self, from: &Pid, to: &Pid, msg: &Term) {
+        if self.is_local(to) {
+            self.deliver(to, msg.clone());
+        } else {
+            let ctl = crate::proto::control::Control::SendSender {
+                from: from.clone(),
+                to: to.clone(),
+            };
             connection::send_control(self, &to.node.name, &ctl, Some(msg), true);
         }
     }

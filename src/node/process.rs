@@ -389,14 +389,18 @@ impl Process {
 
     /// Sends `msg` to `to`, local or remote.
     pub fn send(&self, to: &Pid, msg: Term) {
-        self.node.send(to, msg);
+        if self.node.is_local(to) {
+            self.node.send(to, msg);
+        } else {
+            self.node.send_from(&self.pid, to, &msg);
+        }
     }
 
     /// Sends `msg` to `to` without taking it: a remote send is encoded straight
     /// from the reference, so a term that is kept or sent again is never cloned (a
     /// local send clones it, as the receiving mailbox needs its own).
     pub fn send_ref(&self, to: &Pid, msg: &Term) {
-        self.node.send_ref(to, msg);
+        self.node.send_from(&self.pid, to, msg);
     }
 
     /// Sends to a name registered on this node.

@@ -62,10 +62,12 @@ impl DistFlags {
     /// lacking any of these is refused.
     pub const REQUIRED: DistFlags = Self::OTP25_MANDATORY;
 
-    /// What this node advertises. No atom cache and no fragments: every message
-    /// we send and accept is in the plain pass-through ('p') form.
+    /// What this node advertises: with the distribution header (atom cache) and
+    /// fragments, as every BEAM pair uses them.
     pub fn ours(hidden: bool) -> DistFlags {
         let mut f = Self::OTP26_MANDATORY
+            | Self::DIST_HDR_ATOM_CACHE
+            | Self::FRAGMENTS
             | Self::DIST_MONITOR
             | Self::DIST_MONITOR_NAME
             | Self::EXPORT_PTR_TAG
@@ -156,9 +158,9 @@ mod tests {
             assert!(ours.missing(DistFlags::OTP26_MANDATORY).is_empty());
             assert!(ours.missing(DistFlags::OTP25_MANDATORY).is_empty());
             assert_eq!(ours.contains(DistFlags::PUBLISHED), !hidden);
-            // We never negotiate what would change the wire format under us.
-            assert!(!ours.contains(DistFlags::DIST_HDR_ATOM_CACHE));
-            assert!(!ours.contains(DistFlags::FRAGMENTS));
+            assert!(ours.contains(DistFlags::DIST_HDR_ATOM_CACHE));
+            assert!(ours.contains(DistFlags::FRAGMENTS));
+            // The old (pre-R13) atom cache is long gone from OTP.
             assert!(!ours.contains(DistFlags::ATOM_CACHE));
             // Process aliases: ALIAS_SEND (OTP 24+) and ALTACT_SIG_SEND (OTP 28+).
             assert!(ours.contains(DistFlags::ALIAS | DistFlags::ALTACT_SIG));

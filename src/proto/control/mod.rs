@@ -705,8 +705,84 @@ pub const DEFER_MIN: usize = 17;
 /// process builds it. Every error `decode_frame` finds is found here too, except
 /// duplicate keys in a map, which only building sees.
 pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError> {
-    if let [112, rest @ ..] = body
-        && let Some((op, control, used)) = decode_control_direct(rest)
+    let (&first, rest) = body.split_first().ok_or(ControlError::Empty)?;
+    if first != 112 {
+        return Err(ControlError::NotPassThrough(first));
+    }
+    decode_deferred(rest, Src::PASS_THROUGH)
+}
+
+/// [`decode_frame_deferred`] for the bytes after a distribution header (control, then
+/// any payload, without version bytes), whose atom cache references stand for `atoms`.
+pub fn decode_after_header(rest: &[u8], atoms: &[Atom]) -> Result<CheckedMessage, ControlError> {
+    decode_deferred(
+        rest,
+        Src {
+            versioned: false,
+            atoms,
+        },
+    )
+}
+
+/// [`decode_frame`] for the bytes after a distribution header.
+pub fn decode_message_after_header(
+    rest: &[u8],
+    atoms: &[Atom],
+) -> Result<DistMessage, ControlError> {
+    decode_terms(
+        rest,
+        Src {
+            versioned: false,
+            atoms,
+        },
+        true,
+    )
+}
+
+/// How a message's terms are written: each with its version byte (in a 'p' frame), or
+/// without, after a distribution header whose atom cache references stand for `atoms`.
+#[derive(Clone, Copy)]
+struct Src<'a> {
+    versioned: bool,
+    atoms: &'a [Atom],
+}
+
+impl Src<'_> {
+    const PASS_THROUGH: Src<'static> = Src {
+        versioned: true,
+        atoms: &[],
+    };
+
+    fn decode(&self, buf: &[u8]) -> Result<(Term, usize), EtfError> {
+        if self.versioned {
+            etf::decode_with(buf, WIRE)
+        } else {
+            etf::decode_in(buf, self.atoms)
+        }
+    }
+
+    fn check_exact(&self, buf: &[u8]) -> Result<CheckedTerm, EtfError> {
+        if self.versioned {
+            CheckedTerm::check_exact_with(buf, WIRE)
+        } else {
+            CheckedTerm::check_exact_in(buf, self.atoms)
+        }
+    }
+
+    fn direct(&self, buf: &[u8]) -> Option<(i32, Control, usize)> {
+        if self.versioned {
+            if buf.first() != Some(&etf::VERSION) {
+                return None;
+            }
+            decode_control_direct(buf, 1, &[])
+        } else {
+            decode_control_direct(buf, 0, self.atoms)
+        }
+    }
+}
+
+fn decode_deferred(rest: &[u8], src: Src<'_>) -> Result<CheckedMessage, ControlError> {
+    if let Some((op, control, used)) = src.direct(rest)
         && matches!(
             op,
             op::SEND | op::REG_SEND | op::SEND_SENDER | op::ALIAS_SEND
@@ -717,14 +793,12 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
             return Err(ControlError::MissingPayload { op });
         }
         let payload = if (DEFER_MIN..=DEFER_MAX).contains(&payload.len()) {
-            Payload::Checked(
-                CheckedTerm::check_exact_with(payload, WIRE).map_err(|e| match e {
-                    EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
-                    e => ControlError::Payload(e),
-                })?,
-            )
+            Payload::Checked(src.check_exact(payload).map_err(|e| match e {
+                EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
+                e => ControlError::Payload(e),
+            })?)
         } else {
-            let (term, used) = etf::decode_with(payload, WIRE).map_err(ControlError::Payload)?;
+            let (term, used) = src.decode(payload).map_err(ControlError::Payload)?;
             if used != payload.len() {
                 return Err(ControlError::Trailing(payload.len() - used));
             }
@@ -735,7 +809,7 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
             payload: Some(payload),
         });
     }
-    let DistMessage { control, payload } = decode_frame(body)?;
+    let DistMessage { control, payload } = decode_terms(rest, src, true)?;
     Ok(CheckedMessage {
         control,
         payload: payload.map(Payload::Term),
@@ -748,15 +822,19 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
     if first != 112 {
         return Err(ControlError::NotPassThrough(first));
     }
-    let fast = if direct {
-        decode_control_direct(rest)
-    } else {
-        None
-    };
+    decode_terms(rest, Src::PASS_THROUGH, direct)
+}
+
+/// The control term and any payload in `rest`.
+fn decode_terms(rest: &[u8], src: Src<'_>, direct: bool) -> Result<DistMessage, ControlError> {
+    if rest.is_empty() {
+        return Err(ControlError::Empty);
+    }
+    let fast = if direct { src.direct(rest) } else { None };
     let (control, op, used) = match fast {
         Some((op, control, used)) => (Ok(control), op, used),
         None => {
-            let (control_term, used) = etf::decode_with(rest, WIRE)?;
+            let (control_term, used) = src.decode(rest)?;
             let op = match &control_term {
                 Term::Tuple(Tuple { elements }) => match elements.first() {
                     Some(Term::FixInteger(FixInteger { value })) => *value,
@@ -772,7 +850,7 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
         if rest.is_empty() {
             return Err(ControlError::MissingPayload { op });
         }
-        let (payload, used) = etf::decode_with(rest, WIRE).map_err(ControlError::Payload)?;
+        let (payload, used) = src.decode(rest).map_err(ControlError::Payload)?;
         if used != rest.len() {
             return Err(ControlError::Trailing(rest.len() - used));
         }
@@ -795,13 +873,18 @@ fn decode_frame_with(body: &[u8], direct: bool) -> Result<DistMessage, ControlEr
 
 /// Reads the control tuples of everyday messages field by field, without
 /// building a tuple term: the operation, the control, and the bytes used.
-/// `None` for any other shape, which the general path then reads (or refuses).
-fn decode_control_direct(buf: &[u8]) -> Option<(i32, Control, usize)> {
-    use etf::fields::{read_atom, read_int, read_pid, read_reference, read_small_tuple};
-    if buf.first() != Some(&etf::VERSION) {
-        return None;
-    }
-    let mut pos = 1;
+/// `None` for any other shape, which the general path then reads (or refuses). The
+/// tuple starts at `start`; atom cache references index `atoms`.
+fn decode_control_direct(
+    buf: &[u8],
+    start: usize,
+    atoms: &[Atom],
+) -> Option<(i32, Control, usize)> {
+    use etf::fields::{read_int, read_small_tuple};
+    let read_atom = |buf: &[u8], p: &mut usize| etf::fields::read_atom(buf, p, atoms);
+    let read_pid = |buf: &[u8], p: &mut usize| etf::fields::read_pid(buf, p, atoms);
+    let read_reference = |buf: &[u8], p: &mut usize| etf::fields::read_reference(buf, p, atoms);
+    let mut pos = start;
     let p = &mut pos;
     let arity = read_small_tuple(buf, p)?;
     let op = read_int(buf, p)?;
@@ -860,12 +943,18 @@ fn decode_control_direct(buf: &[u8]) -> Option<(i32, Control, usize)> {
     Some((op, control, pos))
 }
 
-/// Writes the control tuples of everyday messages field by field (131 first),
-/// without building a tuple term. False (nothing written) for the others.
-fn encode_control_direct(control: &Control, out: &mut Vec<u8>) -> Result<bool, EtfError> {
+/// Writes the control tuples of everyday messages field by field (131 first with
+/// `version`), without building a tuple term. False (nothing written) for the others.
+fn encode_control_direct(
+    control: &Control,
+    out: &mut Vec<u8>,
+    version: bool,
+) -> Result<bool, EtfError> {
     use etf::fields;
     let head = |arity: u8, op: i32, out: &mut Vec<u8>| {
-        out.push(etf::VERSION);
+        if version {
+            out.push(etf::VERSION);
+        }
         fields::small_tuple(arity, out);
         fields::int(op, out);
     };
@@ -943,38 +1032,117 @@ fn size_hint(term: &Term) -> usize {
     }
 }
 
+/// How a connection's messages are framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `112` ('p'), then each term with its version byte: the peer did not negotiate
+    /// `DIST_HDR_ATOM_CACHE`.
+    PassThrough,
+    /// A distribution header (`131 68`, no atom cache references), then the terms
+    /// without version bytes.
+    Header,
+}
+
 /// Appends one whole frame (4-byte length, 'p', control, payload) to `out`.
 pub fn encode_frame(
     control: &Control,
     payload: Option<&Term>,
     out: &mut Vec<u8>,
 ) -> Result<(), EtfError> {
+    encode_frame_as(control, payload, Framing::PassThrough, out)
+}
+
+/// Appends one whole frame (4-byte length, the framing's prefix, control, payload)
+/// to `out`. On error `out` is left as it was.
+pub fn encode_frame_as(
+    control: &Control,
+    payload: Option<&Term>,
+    framing: Framing,
+    out: &mut Vec<u8>,
+) -> Result<(), EtfError> {
+    encode_frame_measured(control, payload, framing, out).map(drop)
+}
+
+/// [`encode_frame_as`], returning how many bytes the control message took.
+pub fn encode_frame_measured(
+    control: &Control,
+    payload: Option<&Term>,
+    framing: Framing,
+    out: &mut Vec<u8>,
+) -> Result<usize, EtfError> {
     let start = out.len();
     // Room for the control tuple and, in one go, for what the payload will likely
     // take (growing a frame by doubling copied it several times over).
     out.reserve(128 + payload.map_or(0, size_hint));
-    out.extend_from_slice(&[0, 0, 0, 0, 112]);
-    let result = (|| {
-        let folded = if encode_control_direct(control, out)? {
-            None
-        } else {
-            let (ctl, folded) = control.to_term();
-            etf::encode(&ctl, out)?;
-            folded
-        };
-        if let Some(reason) = folded.as_ref() {
-            etf::encode(reason, out)?;
-        } else if let Some(msg) = payload {
-            etf::encode(msg, out)?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
+    match framing {
+        Framing::PassThrough => out.extend_from_slice(&[0, 0, 0, 0, 112]),
+        Framing::Header => out.extend_from_slice(&[0, 0, 0, 0, 131, 68, 0]),
+    }
+    let terms_at = out.len();
+    let mut ctl_end = 0;
+    if let Err(e) = encode_terms_with(
+        control,
+        payload,
+        framing == Framing::PassThrough,
+        out,
+        &mut ctl_end,
+    ) {
         out.truncate(start);
         return Err(e);
     }
     let len = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(ctl_end - terms_at)
+}
+
+/// Appends the control message and any payload without version bytes (what follows a
+/// distribution header); returns how many bytes the control message took. On error
+/// `out` is left as it was.
+pub fn encode_message_bare(
+    control: &Control,
+    payload: Option<&Term>,
+    out: &mut Vec<u8>,
+) -> Result<usize, EtfError> {
+    let start = out.len();
+    out.reserve(128 + payload.map_or(0, size_hint));
+    let mut ctl_len = 0;
+    let result = encode_terms_with(control, payload, false, out, &mut ctl_len);
+    if let Err(e) = result {
+        out.truncate(start);
+        return Err(e);
+    }
+    Ok(ctl_len - start)
+}
+
+/// The control term then the payload (or a PAYLOAD_* form's reason); `ctl_end` is set
+/// to where the control term ends in `out`.
+fn encode_terms_with(
+    control: &Control,
+    payload: Option<&Term>,
+    version: bool,
+    out: &mut Vec<u8>,
+    ctl_end: &mut usize,
+) -> Result<(), EtfError> {
+    let enc = |t: &Term, out: &mut Vec<u8>| {
+        if version {
+            etf::encode(t, out)
+        } else {
+            etf::encode_bare(t, out)
+        }
+    };
+    let folded = if encode_control_direct(control, out, version)? {
+        None
+    } else {
+        let (ctl, folded) = control.to_term();
+        enc(&ctl, out)?;
+        folded
+    };
+    *ctl_end = out.len();
+    if let Some(reason) = folded.as_ref() {
+        enc(reason, out)?;
+    } else if let Some(msg) = payload {
+        enc(msg, out)?;
+    }
     Ok(())
 }
 

@@ -155,6 +155,8 @@ pub(super) struct Builder<'a> {
     pub(super) pos: usize,
     /// Entries in all finished maps (fewer than declared means duplicate keys).
     pub(super) map_entries: usize,
+    /// What the distribution header's atom cache references stand for.
+    pub(super) atoms: &'a [Atom],
 }
 
 impl<'a> Builder<'a> {
@@ -205,6 +207,14 @@ impl<'a> Builder<'a> {
 
     pub(super) fn atom_body(&mut self, tag: u8) -> Result<Atom, EtfError> {
         let at = self.pos;
+        if tag == ATOM_CACHE_REF {
+            let index = usize::from(self.u8()?);
+            return self
+                .atoms
+                .get(index)
+                .cloned()
+                .ok_or_else(|| unchecked("atom cache reference out of range", at));
+        }
         let len = match tag {
             ATOM_EXT | ATOM_UTF8_EXT => self.u16()?,
             SMALL_ATOM_EXT | SMALL_ATOM_UTF8_EXT => usize::from(self.u8()?),
@@ -452,6 +462,9 @@ impl<'a> Builder<'a> {
                 (Term::Float(eetf::Float { value }), 9)
             }
             [NIL_EXT, ..] => (Term::List(eetf::List::nil()), 1),
+            [ATOM_CACHE_REF, index, ..] => {
+                (Term::Atom(self.atoms.get(usize::from(index))?.clone()), 2)
+            }
             [SMALL_ATOM_UTF8_EXT, len, ..] => {
                 let name = std::str::from_utf8(rest.get(2..2 + usize::from(len))?).ok()?;
                 (
@@ -496,7 +509,7 @@ impl<'a> Builder<'a> {
                     .ok_or_else(|| unchecked("bad FLOAT_EXT", at))?;
                 Term::Float(eetf::Float { value })
             }
-            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => {
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_CACHE_REF => {
                 Term::Atom(self.atom_body(tag)?)
             }
             PID_EXT | NEW_PID_EXT => Term::Pid(self.pid_body(tag)?),

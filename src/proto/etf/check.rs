@@ -9,6 +9,8 @@ pub(super) struct Facts {
     pub(super) map_entries: usize,
     /// Some map declares two or more entries (so keys could collide).
     pub(super) has_multi_entry_map: bool,
+    /// The term holds atom cache references.
+    pub(super) atom_refs: bool,
 }
 
 pub(super) struct Checked {
@@ -40,17 +42,22 @@ pub(super) fn check(buf: &[u8], limits: Limits) -> Result<Checked, EtfError> {
             at: 1,
             why: WHY_FRAGMENT,
         }),
-        _ => {
-            let mut scanner = Scanner::new(buf);
-            scanner.pos = 1;
-            scanner.term()?;
-            Ok(Checked {
-                len: scanner.pos,
-                inflated: None,
-                facts: scanner.facts,
-            })
-        }
+        _ => check_in(buf, 1, 0),
     }
+}
+
+/// Validates the term at `start` in `buf` (the byte after 131, or 0 for a term after a
+/// distribution header), which may hold references to `atom_refs` cached atoms.
+pub(super) fn check_in(buf: &[u8], start: usize, atom_refs: usize) -> Result<Checked, EtfError> {
+    let mut scanner = Scanner::new(buf);
+    scanner.pos = start;
+    scanner.atom_refs = atom_refs;
+    scanner.term()?;
+    Ok(Checked {
+        len: scanner.pos,
+        inflated: None,
+        facts: scanner.facts,
+    })
 }
 
 /// `131, 80, UncompressedSize:32, zlib data`: inflates within the declared size, then
@@ -254,6 +261,8 @@ pub(super) struct Scanner<'a> {
     /// bounds it lower).
     pub(super) max_terms: usize,
     pub(super) facts: Facts,
+    /// Entries in the distribution header's atom cache reference table (0: none allowed).
+    pub(super) atom_refs: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -264,7 +273,29 @@ impl<'a> Scanner<'a> {
             terms: 0,
             max_terms: MAX_TERMS,
             facts: Facts::default(),
+            atom_refs: 0,
         }
+    }
+
+    /// The index byte of an `ATOM_CACHE_REF` whose tag (at `at`) has been read.
+    fn atom_ref(&mut self, at: usize) -> Result<(), EtfError> {
+        if self.atom_refs == 0 {
+            return Err(EtfError::UnsupportedTag {
+                tag: ATOM_CACHE_REF,
+                at,
+                why: WHY_ATOM_CACHE,
+            });
+        }
+        let index = usize::from(self.u8()?);
+        if index >= self.atom_refs {
+            return Err(EtfError::AtomRef {
+                index,
+                at,
+                refs: self.atom_refs,
+            });
+        }
+        self.facts.atom_refs = true;
+        Ok(())
     }
 
     /// Checks that `n` more bytes are there (and within the size limit), without
@@ -498,11 +529,7 @@ impl<'a> Scanner<'a> {
                 return self.children(free, 1);
             }
             NEW_FUN_EXT => return self.new_fun(at),
-            ATOM_CACHE_REF => Err(EtfError::UnsupportedTag {
-                tag,
-                at,
-                why: WHY_ATOM_CACHE,
-            }),
+            ATOM_CACHE_REF => self.atom_ref(at),
             DISTRIBUTION_HEADER => Err(EtfError::UnsupportedTag {
                 tag,
                 at,
@@ -606,11 +633,7 @@ impl<'a> Scanner<'a> {
             ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => {
                 self.atom_body(tag, at)
             }
-            ATOM_CACHE_REF => Err(EtfError::UnsupportedTag {
-                tag,
-                at,
-                why: WHY_ATOM_CACHE,
-            }),
+            ATOM_CACHE_REF => self.atom_ref(at),
             _ => Err(EtfError::UnexpectedTag {
                 tag,
                 at,

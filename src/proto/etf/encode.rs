@@ -451,11 +451,12 @@ pub(crate) mod fields {
     // bytes are not the plain form expected; the caller then takes the general,
     // fully checked path, which reports what is wrong.
 
-    pub(super) fn reader(buf: &[u8], pos: usize) -> Builder<'_> {
+    pub(super) fn reader<'a>(buf: &'a [u8], pos: usize, atoms: &'a [Atom]) -> Builder<'a> {
         Builder {
             buf,
             pos,
             map_entries: 0,
+            atoms,
         }
     }
 
@@ -472,15 +473,20 @@ pub(crate) mod fields {
 
     /// `SMALL_INTEGER_EXT` or `INTEGER_EXT`.
     pub(crate) fn read_int(buf: &[u8], pos: &mut usize) -> Option<i32> {
-        let mut r = reader(buf, *pos);
+        let mut r = reader(buf, *pos, &[]);
         let v = r.fix_integer().ok()?;
         *pos = r.pos;
         Some(v)
     }
 
     /// An atom of at most 255 bytes (so at most 255 characters, within OTP's limit).
-    pub(crate) fn read_atom(buf: &[u8], pos: &mut usize) -> Option<Atom> {
+    pub(crate) fn read_atom(buf: &[u8], pos: &mut usize, atoms: &[Atom]) -> Option<Atom> {
         let len = match *buf.get(*pos..)? {
+            [ATOM_CACHE_REF, index, ..] => {
+                let atom = atoms.get(usize::from(index))?.clone();
+                *pos += 2;
+                return Some(atom);
+            }
             [SMALL_ATOM_UTF8_EXT | SMALL_ATOM_EXT, len, ..] => usize::from(len),
             [ATOM_UTF8_EXT | ATOM_EXT, a, b, ..] => usize::from(u16::from_be_bytes([a, b])),
             _ => return None,
@@ -488,20 +494,20 @@ pub(crate) mod fields {
         if len > MAX_ATOM_CHARS {
             return None;
         }
-        let mut r = reader(buf, *pos);
+        let mut r = reader(buf, *pos, atoms);
         let atom = r.atom().ok()?;
         *pos = r.pos;
         Some(atom)
     }
 
-    pub(crate) fn read_pid(buf: &[u8], pos: &mut usize) -> Option<Pid> {
-        let mut r = reader(buf, *pos);
+    pub(crate) fn read_pid(buf: &[u8], pos: &mut usize, atoms: &[Atom]) -> Option<Pid> {
+        let mut r = reader(buf, *pos, atoms);
         let tag = r.u8().ok()?;
         if tag != NEW_PID_EXT && tag != PID_EXT {
             return None;
         }
         let mut node_at = r.pos;
-        let node = read_atom(buf, &mut node_at)?;
+        let node = read_atom(buf, &mut node_at, atoms)?;
         r.pos = node_at;
         let id = r.u32().ok()?;
         let serial = r.u32().ok()?;
@@ -520,8 +526,12 @@ pub(crate) mod fields {
     }
 
     /// `NEWER_REFERENCE_EXT` of at most 5 words.
-    pub(crate) fn read_reference(buf: &[u8], pos: &mut usize) -> Option<eetf::Reference> {
-        let mut r = reader(buf, *pos);
+    pub(crate) fn read_reference(
+        buf: &[u8],
+        pos: &mut usize,
+        atoms: &[Atom],
+    ) -> Option<eetf::Reference> {
+        let mut r = reader(buf, *pos, atoms);
         if r.u8().ok()? != NEWER_REFERENCE_EXT {
             return None;
         }
@@ -530,7 +540,7 @@ pub(crate) mod fields {
             return None;
         }
         let mut node_at = r.pos;
-        let node = read_atom(buf, &mut node_at)?;
+        let node = read_atom(buf, &mut node_at, atoms)?;
         r.pos = node_at;
         let creation = r.u32().ok()?;
         let id = (0..words)

@@ -155,11 +155,9 @@ const ATOM_UTF8_EXT: u8 = 118;
 const SMALL_ATOM_UTF8_EXT: u8 = 119;
 const V4_PORT_EXT: u8 = 120;
 
-const WHY_ATOM_CACHE: &str =
-    "atom cache reference: peer uses DIST_HDR_ATOM_CACHE which we did not negotiate";
-const WHY_DIST_HEADER: &str = "distribution header (DIST_HDR_ATOM_CACHE / FRAGMENTS framing) where a term was expected; we did not negotiate it";
-const WHY_FRAGMENT: &str =
-    "distribution fragment header where a term was expected; we did not negotiate FRAGMENTS";
+const WHY_ATOM_CACHE: &str = "atom cache reference outside a message with a distribution header";
+const WHY_DIST_HEADER: &str = "distribution header where a term was expected";
+const WHY_FRAGMENT: &str = "distribution fragment header where a term was expected";
 const WHY_NESTED_COMPRESSED: &str =
     "compressed term inside a term (only allowed right after the version byte)";
 const WHY_UNKNOWN: &str = "unknown external term format tag";
@@ -182,6 +180,13 @@ pub enum EtfError {
         tag: u8,
         at: usize,
         why: &'static str,
+    },
+    /// An `ATOM_CACHE_REF` past the end of the distribution header's reference table.
+    #[error("atom cache reference {index} at offset {at}, but the distribution header has {refs}")]
+    AtomRef {
+        index: usize,
+        at: usize,
+        refs: usize,
     },
     /// A known tag where the format requires another kind (e.g. a pid's node not an atom).
     #[error("expected {expected} at offset {at}, found tag {tag}")]
@@ -263,6 +268,7 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
             buf,
             pos: 1,
             map_entries: 0,
+            atoms: &[],
         };
         // Nor do tuples, lists and maps of such leaves.
         if let Some(term) = builder.one_pass() {
@@ -281,12 +287,41 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
     Ok((term, checked.len))
 }
 
+/// Validate then decode one term written after a distribution header (no version byte)
+/// from the front of `buf`, its atom cache references indexing `atoms`; returns the
+/// term and the bytes consumed.
+pub fn decode_in(buf: &[u8], atoms: &[Atom]) -> Result<(Term, usize), EtfError> {
+    let mut builder = Builder {
+        buf,
+        pos: 0,
+        map_entries: 0,
+        atoms,
+    };
+    if let Some(term) = builder.one_pass() {
+        return Ok((term, builder.pos));
+    }
+    let checked = check_in(buf, 0, atoms.len())?;
+    let src = buf.get(..checked.len).ok_or(EtfError::Truncated {
+        needed: checked.len,
+        at: 0,
+    })?;
+    let term = build_in(src, 0, checked.facts, atoms)?;
+    Ok((term, checked.len))
+}
+
 /// Builds the term that fills `src` (131 first), which [`check`] has accepted with `facts`.
 fn build(src: &[u8], facts: Facts) -> Result<Term, EtfError> {
+    build_in(src, 1, facts, &[])
+}
+
+/// Builds the term that fills `src` from `start` on, which the scanner has accepted with
+/// `facts`; atom cache references index `atoms`.
+fn build_in(src: &[u8], start: usize, facts: Facts, atoms: &[Atom]) -> Result<Term, EtfError> {
     let mut builder = Builder {
         buf: src,
-        pos: 1,
+        pos: start,
         map_entries: 0,
+        atoms,
     };
     let term = builder.term()?;
     if builder.pos != src.len() {
@@ -318,6 +353,8 @@ pub struct CheckedTerm {
     /// 131 and the term (inflated if it came compressed).
     bytes: Box<[u8]>,
     facts: Facts,
+    /// The atoms its atom cache references (`ATOM_CACHE_REF`) stand for, if it has any.
+    atoms: Vec<Atom>,
 }
 
 impl CheckedTerm {
@@ -342,6 +379,31 @@ impl CheckedTerm {
         Ok(CheckedTerm {
             bytes,
             facts: checked.facts,
+            atoms: Vec::new(),
+        })
+    }
+
+    /// Checks that `buf` holds exactly one term written after a distribution header
+    /// (no version byte), whose atom cache references index `atoms`, and keeps a copy.
+    pub fn check_exact_in(buf: &[u8], atoms: &[Atom]) -> Result<CheckedTerm, EtfError> {
+        let checked = check_in(buf, 0, atoms.len())?;
+        if checked.len != buf.len() {
+            return Err(EtfError::TrailingBytes {
+                len: checked.len,
+                extra: buf.len() - checked.len,
+            });
+        }
+        let mut bytes = Vec::with_capacity(buf.len() + 1);
+        bytes.push(VERSION);
+        bytes.extend_from_slice(buf);
+        Ok(CheckedTerm {
+            bytes: bytes.into_boxed_slice(),
+            facts: checked.facts,
+            atoms: if checked.facts.atom_refs {
+                atoms.to_vec()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -351,10 +413,11 @@ impl CheckedTerm {
             buf: &self.bytes,
             pos: 1,
             map_entries: 0,
+            atoms: &self.atoms,
         };
         match builder.one_pass() {
             Some(term) if builder.pos == self.bytes.len() => Ok(term),
-            _ => build(&self.bytes, self.facts),
+            _ => build_in(&self.bytes, 1, self.facts, &self.atoms),
         }
     }
 
@@ -386,14 +449,25 @@ pub fn decode_exact(buf: &[u8]) -> Result<Term, EtfError> {
 ///
 /// On error `out` is left as it was.
 pub fn encode(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    encode_with(term, out, true)
+}
+
+/// Append the encoding of `term` without the version byte, as terms are written after
+/// a distribution header. On error `out` is left as it was.
+pub fn encode_bare(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
+    encode_with(term, out, false)
+}
+
+fn encode_with(term: &Term, out: &mut Vec<u8>, version: bool) -> Result<(), EtfError> {
+    let v = usize::from(!version);
     // The commonest whole terms, in one write each.
     match term {
         Term::FixInteger(i) => {
             match u8::try_from(i.value) {
-                Ok(b) => out.extend_from_slice(&[VERSION, SMALL_INTEGER_EXT, b]),
+                Ok(b) => out.extend_from_slice(&[VERSION, SMALL_INTEGER_EXT, b][v..]),
                 Err(_) => {
                     let [a, b, c, d] = i.value.to_be_bytes();
-                    out.extend_from_slice(&[VERSION, INTEGER_EXT, a, b, c, d]);
+                    out.extend_from_slice(&[VERSION, INTEGER_EXT, a, b, c, d][v..]);
                 }
             }
             return Ok(());
@@ -402,7 +476,7 @@ pub fn encode(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
             if let Ok(len) = u32::try_from(bin.bytes.len()) {
                 let [a, b, c, d] = len.to_be_bytes();
                 out.reserve(6 + bin.bytes.len());
-                out.extend_from_slice(&[VERSION, BINARY_EXT, a, b, c, d]);
+                out.extend_from_slice(&[VERSION, BINARY_EXT, a, b, c, d][v..]);
                 out.extend_from_slice(&bin.bytes);
                 return Ok(());
             }
@@ -410,7 +484,9 @@ pub fn encode(term: &Term, out: &mut Vec<u8>) -> Result<(), EtfError> {
         _ => {}
     }
     let start = out.len();
-    out.push(VERSION);
+    if version {
+        out.push(VERSION);
+    }
     let result = enc_term(term, out, 1);
     if result.is_err() {
         out.truncate(start);

@@ -558,8 +558,34 @@ fn atom_cache_refs_and_dist_headers_are_refused() {
             matches!(err, EtfError::UnsupportedTag { tag: 82, .. }),
             "{err}"
         );
-        assert!(err.to_string().contains("DIST_HDR_ATOM_CACHE"), "{err}");
+        assert!(err.to_string().contains("distribution header"), "{err}");
     }
+    // After a header, references index its table, and no further.
+    let atoms = [Atom::from("a"), Atom::from("b")];
+    let (t, used) = decode_in(&[104, 2, 82, 1, 82, 0], &atoms).unwrap();
+    assert_eq!(used, 6);
+    assert_eq!(
+        t,
+        Term::from(eetf::Tuple::from(vec![
+            Term::from(atoms[1].clone()),
+            Term::from(atoms[0].clone())
+        ]))
+    );
+    for bytes in [
+        &[82, 2][..],
+        &[104, 1, 82, 2],
+        &[88, 82, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ] {
+        let err = decode_in(bytes, &atoms).unwrap_err();
+        assert!(matches!(err, EtfError::AtomRef { refs: 2, .. }), "{err}");
+        assert!(CheckedTerm::check_exact_in(bytes, &atoms).is_err());
+    }
+    // Checked terms keep the atoms their references stand for.
+    let c = CheckedTerm::check_exact_in(&[108, 0, 0, 0, 1, 82, 1, 106], &atoms).unwrap();
+    assert_eq!(
+        c.build().unwrap(),
+        Term::from(eetf::List::from(vec![Term::from(atoms[1].clone())]))
+    );
     for bytes in [&[131, 68, 0, 0][..], &[131, 104, 1, 68, 0]] {
         let err = decode(bytes).unwrap_err();
         assert!(

@@ -1,0 +1,356 @@
+//! Distribution headers (`131 68`, and the fragment headers `131 69` / `131 70`) with their atom cache updates, read and written.
+//!
+//! With `DIST_HDR_ATOM_CACHE` negotiated, every connected-phase message starts with a
+//! distribution header instead of the pass-through byte 112. The header lists up to 255
+//! atom cache references, each either a new entry (slot and text, which the receiver
+//! stores) or a slot the sender filled in an earlier message; `ATOM_CACHE_REF` (82) in
+//! the terms that follow indexes this list. The cache has 2048 slots (8 segments of 256),
+//! one per direction of each connection, and starts empty on every new connection.
+//! Terms after a header have no version byte of their own.
+
+use eetf::Atom;
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// Slots in a connection's atom cache (8 segments of 256).
+pub const ATOM_CACHE_SIZE: usize = 2048;
+
+/// Most atom cache references one header may carry (the reference index is one byte).
+pub const MAX_REFS: usize = 255;
+
+/// Largest atom, in characters.
+const MAX_ATOM_CHARS: usize = 255;
+
+const VERSION: u8 = 131;
+/// `131 68`: a whole message.
+pub const DIST_HEADER: u8 = 68;
+/// `131 69`: the first fragment of a message.
+pub const DIST_FRAG_HEADER: u8 = 69;
+/// `131 70`: a later fragment.
+pub const DIST_FRAG_CONT: u8 = 70;
+
+/// Why a distribution header was refused (the connection is then closed).
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum HeaderError {
+    #[error("distribution header truncated at offset {at}")]
+    Truncated { at: usize },
+    #[error("message starts with {0:?}, not a distribution header (131 68/69/70)")]
+    NotHeader([u8; 2]),
+    #[error("atom cache reference {index} names empty slot {slot}")]
+    EmptySlot { index: usize, slot: usize },
+    #[error("new atom cache entry {index} is not valid UTF-8")]
+    BadUtf8 { index: usize },
+    #[error("new atom cache entry {index} has {chars} characters, over 255")]
+    AtomTooLong { index: usize, chars: usize },
+    #[error("fragment header with fragment id 0")]
+    ZeroFragmentId,
+}
+
+/// The receiving half of a connection's atom cache: what the peer stored in each slot.
+pub struct InCache {
+    slots: Vec<Option<Atom>>,
+}
+
+impl Default for InCache {
+    fn default() -> Self {
+        InCache {
+            slots: vec![None; ATOM_CACHE_SIZE],
+        }
+    }
+}
+
+/// A parsed distribution header and the bytes after it.
+#[derive(Debug, PartialEq)]
+pub enum Header<'a> {
+    /// `131 68`: a whole message (control, then any payload) follows.
+    Message { atoms: Vec<Atom>, rest: &'a [u8] },
+    /// `131 69`: the start of a message sent in `fragment` fragments (this one included).
+    FragmentStart {
+        sequence: u64,
+        fragment: u64,
+        atoms: Vec<Atom>,
+        rest: &'a [u8],
+    },
+    /// `131 70`: fragment number `fragment` (counting down to 1) of `sequence`.
+    Fragment {
+        sequence: u64,
+        fragment: u64,
+        rest: &'a [u8],
+    },
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], HeaderError> {
+        let end = self.pos.saturating_add(n);
+        let bytes = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(HeaderError::Truncated { at: self.pos })?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn u8(&mut self) -> Result<u8, HeaderError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u64(&mut self) -> Result<u64, HeaderError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+}
+
+/// Reads the distribution header at the front of `frame` (a connected-phase message
+/// body), applying its new atom cache entries to `cache`.
+pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, HeaderError> {
+    let mut r = Reader { buf: frame, pos: 0 };
+    let head = r.take(2).map_err(|_| {
+        let mut h = [0; 2];
+        h[..frame.len().min(2)].copy_from_slice(&frame[..frame.len().min(2)]);
+        HeaderError::NotHeader(h)
+    })?;
+    match [head[0], head[1]] {
+        [VERSION, DIST_HEADER] => {
+            let atoms = read_refs(&mut r, cache)?;
+            Ok(Header::Message {
+                atoms,
+                rest: r.rest(),
+            })
+        }
+        [VERSION, DIST_FRAG_HEADER] => {
+            let sequence = r.u64()?;
+            let fragment = r.u64()?;
+            if fragment == 0 {
+                return Err(HeaderError::ZeroFragmentId);
+            }
+            let atoms = read_refs(&mut r, cache)?;
+            Ok(Header::FragmentStart {
+                sequence,
+                fragment,
+                atoms,
+                rest: r.rest(),
+            })
+        }
+        [VERSION, DIST_FRAG_CONT] => {
+            let sequence = r.u64()?;
+            let fragment = r.u64()?;
+            if fragment == 0 {
+                return Err(HeaderError::ZeroFragmentId);
+            }
+            Ok(Header::Fragment {
+                sequence,
+                fragment,
+                rest: r.rest(),
+            })
+        }
+        [a, b] => Err(HeaderError::NotHeader([a, b])),
+    }
+}
+
+/// `NumberOfAtomCacheRefs`, `Flags`, `AtomCacheRefs`: the atoms the references stand for.
+fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<Vec<Atom>, HeaderError> {
+    let n = usize::from(r.u8()?);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let flags = r.take(n / 2 + 1)?;
+    let nibble = |i: usize| {
+        let byte = flags.get(i / 2).copied().unwrap_or(0);
+        if i.is_multiple_of(2) {
+            byte & 0x0f
+        } else {
+            byte >> 4
+        }
+    };
+    let long_atoms = nibble(n) & 1 != 0;
+    let mut atoms = Vec::with_capacity(n);
+    for index in 0..n {
+        let flag = nibble(index);
+        let slot = usize::from(flag & 7) * 256 + usize::from(r.u8()?);
+        if flag & 8 != 0 {
+            let len = if long_atoms {
+                let b = r.take(2)?;
+                usize::from(u16::from_be_bytes([b[0], b[1]]))
+            } else {
+                usize::from(r.u8()?)
+            };
+            let text =
+                std::str::from_utf8(r.take(len)?).map_err(|_| HeaderError::BadUtf8 { index })?;
+            let chars = text.chars().count();
+            if chars > MAX_ATOM_CHARS {
+                return Err(HeaderError::AtomTooLong { index, chars });
+            }
+            let atom = Atom::from(text);
+            // Slot is < 8 * 256 = ATOM_CACHE_SIZE by construction.
+            if let Some(s) = cache.slots.get_mut(slot) {
+                *s = Some(atom.clone());
+            }
+            atoms.push(atom);
+        } else {
+            let atom = cache
+                .slots
+                .get(slot)
+                .and_then(Clone::clone)
+                .ok_or(HeaderError::EmptySlot { index, slot })?;
+            atoms.push(atom);
+        }
+    }
+    Ok(atoms)
+}
+
+/// The sending half of a connection's atom cache, and the references of the message
+/// being encoded.
+///
+/// Slot choice follows BEAM: an atom goes in the slot its hash picks, replacing whatever
+/// was there; an atom already in its slot is sent as a bare reference.
+pub struct OutCache {
+    slots: Vec<Option<Atom>>,
+    /// This message's references: slot and whether it is new.
+    refs: Vec<(u16, bool)>,
+    /// Slot -> index in `refs`, for this message.
+    in_msg: HashMap<u16, u8>,
+    /// What this message's new entries replaced, to put back if it is not sent.
+    undo: Vec<(u16, Option<Atom>)>,
+}
+
+impl Default for OutCache {
+    fn default() -> Self {
+        OutCache {
+            slots: vec![None; ATOM_CACHE_SIZE],
+            refs: Vec::new(),
+            in_msg: HashMap::new(),
+            undo: Vec::new(),
+        }
+    }
+}
+
+/// FNV-1a over the atom's text: a slot for it.
+fn slot_of(text: &str) -> u16 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in text.as_bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h % ATOM_CACHE_SIZE as u32) as u16
+}
+
+impl OutCache {
+    /// Starts a new message: no references yet.
+    pub fn begin(&mut self) {
+        self.refs.clear();
+        self.in_msg.clear();
+        self.undo.clear();
+    }
+
+    /// The message being encoded will not be sent: forget its new entries, which the
+    /// peer will never see.
+    pub fn abort(&mut self) {
+        for (slot, old) in self.undo.drain(..).rev() {
+            if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+                *s = old;
+            }
+        }
+        self.refs.clear();
+        self.in_msg.clear();
+    }
+
+    /// The reference index for `atom` in the message being encoded, or `None` when the
+    /// message already has [`MAX_REFS`] references (the atom is then written in full),
+    /// or when the atom's slot is taken by another atom of this same message.
+    pub fn reference(&mut self, atom: &Atom) -> Option<u8> {
+        let slot = slot_of(&atom.name);
+        if let Some(&index) = self.in_msg.get(&slot) {
+            let same = self
+                .slots
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .is_some_and(|a| a.name == atom.name);
+            return same.then_some(index);
+        }
+        if self.refs.len() >= MAX_REFS {
+            return None;
+        }
+        let entry = self.slots.get_mut(usize::from(slot))?;
+        let new = entry.as_ref().is_none_or(|a| a.name != atom.name);
+        if new {
+            let old = entry.replace(atom.clone());
+            self.undo.push((slot, old));
+        }
+        let index = u8::try_from(self.refs.len()).ok()?;
+        self.refs.push((slot, new));
+        self.in_msg.insert(slot, index);
+        Some(index)
+    }
+
+    /// Number of references in the message being encoded.
+    pub fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// Whether the message being encoded has no references.
+    pub fn is_empty(&self) -> bool {
+        self.refs.is_empty()
+    }
+
+    /// Appends `NumberOfAtomCacheRefs`, `Flags` and `AtomCacheRefs` for the message
+    /// being encoded (after `131 68`, or after a `131 69` header's ids).
+    pub fn write_refs(&self, out: &mut Vec<u8>) {
+        let n = self.refs.len();
+        out.push(n as u8);
+        if n == 0 {
+            return;
+        }
+        let long = self.refs.iter().any(|&(slot, new)| {
+            new && self
+                .slots
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .is_some_and(|a| a.name.len() > 255)
+        });
+        let flags_at = out.len();
+        out.resize(flags_at + n / 2 + 1, 0);
+        let mut set = |i: usize, nibble: u8| {
+            if let Some(b) = out.get_mut(flags_at + i / 2) {
+                *b |= if i.is_multiple_of(2) {
+                    nibble
+                } else {
+                    nibble << 4
+                };
+            }
+        };
+        for (i, &(slot, new)) in self.refs.iter().enumerate() {
+            set(i, ((slot >> 8) as u8 & 7) | if new { 8 } else { 0 });
+        }
+        set(n, u8::from(long));
+        for &(slot, new) in &self.refs {
+            out.push((slot & 0xff) as u8);
+            if new {
+                let text = self
+                    .slots
+                    .get(usize::from(slot))
+                    .and_then(Option::as_ref)
+                    .map_or("", |a| a.name.as_str());
+                if long {
+                    out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+                } else {
+                    out.push(text.len() as u8);
+                }
+                out.extend_from_slice(text.as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
