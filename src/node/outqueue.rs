@@ -168,6 +168,7 @@ fn sender(ctl: &Control) -> Option<&Pid> {
         | Control::AliasSend { from, .. }
         | Control::UnlinkId { from, .. }
         | Control::UnlinkIdAck { from, .. }
+        | Control::AltactSigSend { from, .. }
         | Control::MonitorPExit {
             from: PidOrName::Pid(from),
             ..
