@@ -452,3 +452,63 @@ async fn cli_subscribe_broadcast_and_pg_members() {
     assert!(sub.finish(30).await, "{}", sub.output());
     node.shutdown().await;
 }
+
+/// Typed messages: a struct broadcast from Rust arrives in Elixir as a map with
+/// atom keys, and a map broadcast from Elixir reads back into the struct.
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_messages_both_ways() {
+    if !have_elixir("typed_messages_both_ways") {
+        return;
+    }
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Chat {
+        id: i64,
+        body: String,
+        tags: Vec<String>,
+    }
+    let (ea, a, eb, b, node, ps) = cluster(1).await;
+    let mut sub = node.process();
+    ps.subscribe(sub.pid(), "t").unwrap();
+    let out = Chat {
+        id: 7,
+        body: "hello".into(),
+        tags: vec!["a".into()],
+    };
+    assert_eq!(ps.broadcast_typed("t", &out).unwrap(), 2);
+    for (e, n) in [(&ea, &a), (&eb, &b)] {
+        e.wait_for(
+            &format!(r#"got {n} %{{body: "hello", id: 7, tags: ["a"]}}"#),
+            30,
+        )
+        .await;
+    }
+    let _ = sub.receive_timeout(Duration::from_secs(30)).await.unwrap();
+    // From Elixir: %{id: 8, body: "from beam", tags: []}.
+    let m = Term::Map(eetf::Map {
+        map: [
+            (term::atom("id"), term::int(8)),
+            (term::atom("body"), term::binary("from beam")),
+            (term::atom("tags"), term::nil()),
+        ]
+        .into_iter()
+        .collect(),
+    });
+    rpc(
+        &node,
+        &a,
+        "broadcast",
+        vec![term::atom(PUBSUB), term::binary("t"), m],
+    )
+    .await;
+    let got = sub.receive_timeout(Duration::from_secs(30)).await.unwrap();
+    let chat: Chat = erlnode::term::from_term(&got).unwrap();
+    assert_eq!(
+        chat,
+        Chat {
+            id: 8,
+            body: "from beam".into(),
+            tags: vec![]
+        }
+    );
+    node.shutdown().await;
+}

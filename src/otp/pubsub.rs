@@ -36,6 +36,9 @@ pub enum PubSubError {
     /// Only processes of this node can subscribe.
     #[error("{0} is not a process of this node")]
     NotLocal(Pid),
+    /// A typed message could not be turned into a term.
+    #[error("cannot encode the message: {0}")]
+    Encode(#[from] crate::term::serde::Error),
     /// `pool_size` must be at least 1 and at least `broadcast_pool_size`.
     #[error(
         "pool_size {pool_size} with broadcast_pool_size {broadcast_pool_size}: both must be at least 1, and pool_size not below broadcast_pool_size"
@@ -406,6 +409,29 @@ impl PubSub {
         let n = self.remote_broadcast(None, topic, &message);
         dispatch(&self.state.node, &self.state.subs, topic, &message, None);
         n
+    }
+
+    /// [`PubSub::broadcast`] of a typed message, turned into a term by
+    /// [`crate::term::to_term`] (a struct becomes a map with atom keys, an enum
+    /// variant an atom or a tagged tuple). Subscribers read it back with
+    /// [`crate::term::from_term`].
+    pub fn broadcast_typed<T: serde::Serialize + ?Sized>(
+        &self,
+        topic: impl AsRef<[u8]>,
+        message: &T,
+    ) -> Result<usize, PubSubError> {
+        Ok(self.broadcast(topic, crate::term::to_term(message)?))
+    }
+
+    /// [`PubSub::direct_broadcast`] of a typed message (see [`PubSub::broadcast_typed`]).
+    pub fn direct_broadcast_typed<T: serde::Serialize + ?Sized>(
+        &self,
+        node: &str,
+        topic: impl AsRef<[u8]>,
+        message: &T,
+    ) -> Result<(), PubSubError> {
+        self.direct_broadcast(node, topic, crate::term::to_term(message)?);
+        Ok(())
     }
 
     /// `Phoenix.PubSub.broadcast_from/4`: as [`PubSub::broadcast`], except
