@@ -231,19 +231,15 @@ pub fn example(name: &str, args: &[&str], epmd_port: u16) -> Proc {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
     let path = dir.join("examples").join(name);
-    if !path.exists() {
-        // `cargo test --test X` alone does not build the examples.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let built = std::process::Command::new(cargo)
-            .args(["build", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(
-            built.success() && path.exists(),
-            "cannot build example {name}"
-        );
-    }
+    // `cargo test --test X` alone does not build (or rebuild) the examples; this
+    // is a no-op when the example is up to date.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(built.success() && path.exists(), "cannot build example {name}");
     let mut cmd = Command::new(path);
     cmd.args(args)
         .env("ERL_EPMD_PORT", epmd_port.to_string())

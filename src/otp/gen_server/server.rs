@@ -369,7 +369,21 @@ fn classify(msg: Term) -> Incoming {
 /// resume are acknowledged; anything else gets `{error, {unknown_system_msg, _}}`.
 fn system<S: GenServer>(s: &S, p: &Process, from: &ReplyTo, request: Term) -> Flow {
     match &request {
-        r if term::is_atom(r, "get_state") => from.reply(s.state_term()),
+        r if term::is_atom(r, "get_state") => {
+            // OTP 26.1 and later expect `{ok, State}`, OTP 25 the bare state
+            // (an OTP fix for states that look like `{error, _}`): ask the
+            // caller's node its release, once per node incarnation.
+            let state = s.state_term();
+            let from = from.clone();
+            tokio::spawn(async move {
+                let reply = if sys_wants_ok_tuple(&from).await {
+                    term::tuple(vec![term::atom("ok"), state])
+                } else {
+                    state
+                };
+                from.reply(reply);
+            });
+        }
         r if term::is_atom(r, "get_status") => from.reply(status(s, p)),
         r if term::is_atom(r, "suspend") || term::is_atom(r, "resume") => {
             from.reply(term::atom("ok"))
@@ -384,6 +398,54 @@ fn system<S: GenServer>(s: &S, p: &Process, from: &ReplyTo, request: Term) -> Fl
         ])),
     }
     Flow::Continue
+}
+
+/// The OTP release (major) of each caller node incarnation seen by `get_state`.
+static RELEASES: std::sync::Mutex<Option<std::collections::HashMap<(String, u32), u32>>> =
+    std::sync::Mutex::new(None);
+
+/// Whether the `sys:get_state` that sent this request wants `{ok, State}`
+/// (OTP 26 and later; 26.0 itself wanted the bare state) rather than the bare state.
+async fn sys_wants_ok_tuple(from: &ReplyTo) -> bool {
+    let caller = &from.caller;
+    if from.node.is_local(caller) {
+        return true;
+    }
+    let key = (caller.node.name.clone(), caller.creation);
+    let known = crate::node::lock(&RELEASES)
+        .as_ref()
+        .and_then(|m| m.get(&key).copied());
+    let release = match known {
+        Some(r) => r,
+        None => {
+            let asked = from
+                .node
+                .call(
+                    &key.0,
+                    "erlang",
+                    "system_info",
+                    vec![term::atom("otp_release")],
+                    std::time::Duration::from_secs(5),
+                )
+                .await;
+            let Ok(text) = asked
+                .map_err(|_| ())
+                .and_then(|t| crate::term::from_term::<String>(&t).map_err(|_| ()))
+            else {
+                return true;
+            };
+            let r = text.trim().parse::<u32>().unwrap_or(u32::MAX);
+            let mut cache = crate::node::lock(&RELEASES);
+            let m = cache.get_or_insert_default();
+            if m.len() >= 1024 {
+                // Bounded: node incarnations come and go.
+                m.clear();
+            }
+            m.insert(key, r);
+            r
+        }
+    };
+    release >= 26
 }
 
 /// `{status, Pid, {module, gen_server}, [PDict, running, Parent, Debug, Items]}`,
