@@ -231,19 +231,21 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
     let epmd = free_port();
     let peer = unique("one");
     let script = r#"
-        w = fn k, v -> IO.puts("want #{k} #{v}") end
+        w = fn k, v -> IO.puts("want #{k} #{Base.encode16(v)}") end
         b = fn k, f -> try do f.() catch c, r -> w.(k, Exception.format_banner(c, r, __STACKTRACE__)) end end
-        w.("uri", inspect(URI.parse("http://u@x.org:8080/a?q=1#f")))
-        w.("range", inspect(Range.new(1, 10, 2)))
-        w.("mapset", inspect(MapSet.new([3, 1, 2])))
-        w.("date", inspect(Date.new!(2024, 1, 2)))
-        w.("utc", inspect(DateTime.from_unix!(1_700_000_000_123, :millisecond)))
-        w.("naive", inspect(NaiveDateTime.new!(2024, 1, 2, 3, 4, 5)))
-        w.("time", inspect(Time.new!(3, 4, 5, {12000, 3})))
-        w.("regex", inspect(Regex.compile!("a/b+", "i")))
-        w.("limit3", inspect(Enum.to_list(1..100), limit: 3))
-        w.("limitinf", inspect(Enum.to_list(1..60), limit: :infinity))
-        w.("erlang", :io_lib.format('~tp', [%{a: [1, 2], b: "x"}]))
+        # What iex prints for a result: inspect with pretty: true at 80 columns.
+        i = fn v, o -> inspect(v, [pretty: true, width: 80] ++ o) end
+        w.("uri", i.(URI.parse("http://u@x.org:8080/a?q=1#f"), []))
+        w.("range", i.(Range.new(1, 10, 2), []))
+        w.("mapset", i.(MapSet.new([3, 1, 2]), []))
+        w.("date", i.(Date.new!(2024, 1, 2), []))
+        w.("utc", i.(DateTime.from_unix!(1_700_000_000_123, :millisecond), []))
+        w.("naive", i.(NaiveDateTime.new!(2024, 1, 2, 3, 4, 5), []))
+        w.("time", i.(Time.new!(3, 4, 5, {12000, 3}), []))
+        w.("regex", i.(Regex.compile!("a/b+", "i"), []))
+        w.("limit3", i.(Enum.to_list(1..100), limit: 3))
+        w.("limitinf", i.(Enum.to_list(1..60), limit: :infinity))
+        w.("erlang", :erlang.iolist_to_binary(:io_lib.format('~tp', [%{a: [1, 2], b: "x"}])))
         b.("protocol", fn -> apply(Enum, :sum, ["abc"]) end)
         b.("undef", fn -> apply(Enum, :nosuch, []) end)
         b.("nomodule", fn -> apply(:nosuch, :fun, []) end)
@@ -270,7 +272,12 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
             .find(|l| l.starts_with(&k))
             .cloned()
             .unwrap_or_default();
-        line[k.len()..].to_owned()
+        let hex = &line[k.len()..];
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        String::from_utf8(bytes).unwrap()
     };
     let run = |args: Vec<&str>| {
         let mut v = args;
@@ -674,4 +681,69 @@ async fn log_lines_show_terms_in_elixir_syntax() {
         "{line}"
     );
     assert!(!line.contains('\''), "{line}");
+}
+
+/// On a node without Elixir, results print with erlnode's own printer (one line).
+#[tokio::test(flavor = "multi_thread")]
+async fn results_from_an_erlang_node_print_with_erlnodes_printer() {
+    if !have_elixir("results_from_an_erlang_node_print_with_erlnodes_printer") {
+        return;
+    }
+    let epmd = free_port();
+    let alive = unique("erl");
+    let mut erl = tokio::process::Command::new("erl");
+    erl.args([
+        "-sname",
+        &alive,
+        "-setcookie",
+        COOKIE,
+        "-noshell",
+        "-eval",
+        "io:format(\"ready~n\"), timer:sleep(60000).",
+    ])
+    .env("ERL_EPMD_PORT", epmd.to_string())
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let p = Proc::collect_child(erl.spawn().unwrap());
+    p.wait_for("ready", 30).await;
+    let n = sname(&alive);
+    for (args, want) in [
+        (vec!["call", &n, ":lists", "seq", "1", "3"], "[1, 2, 3]"),
+        (
+            vec![
+                "call",
+                &n,
+                ":maps",
+                "from_list",
+                "[__struct__: URI, host: \"x\", port: 80]",
+            ],
+            "%URI{host: \"x\", port: 80}",
+        ),
+        (
+            vec![
+                "call",
+                &n,
+                ":maps",
+                "from_list",
+                "[__struct__: Range, first: 1, last: 9, step: 2]",
+            ],
+            "1..9//2",
+        ),
+        (
+            vec!["call", &n, ":lists", "seq", "1", "60", "--limit", "2"],
+            "[1, 2, ...]",
+        ),
+        (
+            vec!["call", &n, ":lists", "seq", "1", "3", "--format", "erlang"],
+            "[1,2,3]",
+        ),
+    ] {
+        let mut v = args.clone();
+        v.extend_from_slice(&["--cookie", COOKIE]);
+        let mut c = erlnode_env(&v, epmd);
+        assert!(c.finish(30).await, "{args:?}: {}", c.output());
+        assert_eq!(c.output(), want, "{args:?}");
+    }
 }

@@ -39,7 +39,7 @@ pub async fn run(a: CallArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let result = me.call(&a.node, &module, &function, args, a.timeout).await;
     let code = match result {
         Ok(v) => {
-            println!("{}", printer.value(&v));
+            println!("{}", printer.result(&me, &a.node, &v).await);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -57,7 +57,7 @@ pub async fn run(a: EvalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let code = match result {
         Ok(Ok(v)) => {
-            println!("{}", printer.value(&v));
+            println!("{}", printer.result(&me, &a.node, &v).await);
             ExitCode::SUCCESS
         }
         Ok(Err(why)) => {

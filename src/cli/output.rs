@@ -67,7 +67,47 @@ impl Printer {
         }
     }
 
-    /// A value, as iex (or erl) prints a result.
+    /// A result of a call on `node`, as iex there prints it: on an Elixir node the
+    /// node's own `inspect(t, pretty: true, width: 80, limit: ...)` (lines broken at
+    /// 80 columns, its own `Inspect` implementations and struct field order); on
+    /// another node, or if that fails, our printer's one-line form.
+    pub async fn result(&self, me: &Node, node: &str, t: &Term) -> String {
+        use erlnode::term::{atom, tuple};
+        if self.syntax == Syntax::Elixir {
+            let bound = |n: usize| {
+                if n == usize::MAX {
+                    atom("infinity")
+                } else {
+                    erlnode::term::int(i64::try_from(n).unwrap_or(i64::MAX))
+                }
+            };
+            let opts = erlnode::term::list(vec![
+                tuple(vec![atom("pretty"), atom("true")]),
+                tuple(vec![atom("width"), erlnode::term::int(80)]),
+                tuple(vec![atom("limit"), bound(self.opts.limit)]),
+                tuple(vec![
+                    atom("printable_limit"),
+                    bound(self.opts.printable_limit),
+                ]),
+            ]);
+            if let Ok(Term::Binary(b)) = me
+                .call(
+                    node,
+                    "Elixir.Kernel",
+                    "inspect",
+                    vec![t.clone(), opts],
+                    Duration::from_secs(10),
+                )
+                .await
+                && let Ok(text) = String::from_utf8(b.bytes)
+            {
+                return text;
+            }
+        }
+        self.value(t)
+    }
+
+    /// A value, as iex (or erl) prints a result, on one line.
     pub fn value(&self, t: &Term) -> String {
         match self.syntax {
             Syntax::Elixir => print::inspect_with(t, &self.opts),
