@@ -239,7 +239,10 @@ pub fn example(name: &str, args: &[&str], epmd_port: u16) -> Proc {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("cargo runs");
-    assert!(built.success() && path.exists(), "cannot build example {name}");
+    assert!(
+        built.success() && path.exists(),
+        "cannot build example {name}"
+    );
     let mut cmd = Command::new(path);
     cmd.args(args)
         .env("ERL_EPMD_PORT", epmd_port.to_string())
