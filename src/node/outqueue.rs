@@ -4,7 +4,8 @@ use super::lock;
 use crate::proto::control::{
     Control, Framing, PidOrName, encode_frame_as, encode_frame_measured, encode_message_bare,
 };
-use crate::proto::etf::EtfError;
+use crate::proto::dist_header::OutCache;
+use crate::proto::etf::{EtfError, with_atom_cache};
 use eetf::{Pid, Term};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,11 @@ pub(crate) const FRAGMENT_SIZE: usize = 64 * 1024;
 /// fragments (when the peer takes them), so that ticks and other processes' messages
 /// go out between the pieces; smaller ones go whole.
 pub(crate) const FRAGMENT_ABOVE: usize = 4 * FRAGMENT_SIZE;
+
+/// Messages whose payload is expected to encode to more than this go without atom
+/// cache references: they are encoded straight into the queue's buffer, where a
+/// cached message is first encoded aside to learn its references (one more copy).
+const CACHE_PAYLOAD_MAX: usize = 4 * 1024;
 
 /// Frames waiting for a connection's writer (or for a connection, while dialling).
 ///
@@ -61,6 +67,10 @@ struct OutState {
     /// Bytes held by `large` (data and followers).
     large_bytes: usize,
     next_sequence: u64,
+    /// The connection's outgoing atom cache (no slots without a distribution header).
+    cache: OutCache,
+    /// Where a message is encoded to learn its atom cache references.
+    scratch: Vec<u8>,
 }
 
 /// A message sent in fragments.
@@ -267,6 +277,9 @@ impl OutState {
                 return Ok(());
             }
         }
+        if wire.framing == Framing::Header && payload_hint(payload) <= CACHE_PAYLOAD_MAX {
+            return self.encode_cached(wire, ctl, payload);
+        }
         let start = self.buf.len();
         let ctl_len = encode_frame_measured(ctl, payload, wire.framing, &mut self.buf)?;
         if wire.fragments && self.buf.len() - start > 4 + FRAGMENT_ABOVE {
@@ -277,6 +290,41 @@ impl OutState {
             self.push_large(ctl, data, ctl_len);
             return Ok(());
         }
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Encodes a message into the shared buffer with its atoms as atom cache
+    /// references. Only frames in the shared buffer use the cache: they are written in
+    /// the order they are encoded, so the peer sees each new entry before its use.
+    fn encode_cached(
+        &mut self,
+        wire: Wire,
+        ctl: &Control,
+        payload: Option<&Term>,
+    ) -> Result<(), EtfError> {
+        let (cache, scratch) = (&mut self.cache, &mut self.scratch);
+        scratch.clear();
+        cache.begin();
+        if let Err(e) = with_atom_cache(cache, || encode_message_bare(ctl, payload, scratch)) {
+            cache.abort();
+            return Err(e);
+        }
+        if wire.fragments && scratch.len() > FRAGMENT_ABOVE {
+            // Large after all: it goes in fragments, without references.
+            cache.abort();
+            let mut data = Vec::new();
+            let ctl_len = encode_message_bare(ctl, payload, &mut data)?;
+            self.push_large(ctl, data, ctl_len);
+            return Ok(());
+        }
+        let buf = &mut self.buf;
+        let start = buf.len();
+        buf.extend_from_slice(&[0, 0, 0, 0, 131, 68]);
+        cache.write_refs(buf);
+        buf.extend_from_slice(scratch);
+        let len = (buf.len() - start - 4) as u32;
+        buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
         self.frames += 1;
         Ok(())
     }
@@ -348,6 +396,9 @@ impl OutQueue {
         let wake = {
             let mut s = lock(&self.state);
             s.wire = Some(wire);
+            if wire.framing == Framing::Header {
+                s.cache = OutCache::new();
+            }
             let pending = std::mem::take(&mut s.pending);
             s.pending_bytes = 0;
             for (ctl, payload) in pending {
@@ -404,6 +455,9 @@ impl OutQueue {
     /// time so).
     pub(crate) fn trim(&self, batch: &mut Vec<u8>) {
         let mut s = lock(&self.state);
+        if s.scratch.capacity() > KEEP {
+            s.scratch = Vec::new();
+        }
         for buf in [&mut s.buf, batch] {
             if buf.is_empty() && buf.capacity() > KEEP {
                 buf.shrink_to(KEEP);
@@ -602,6 +656,44 @@ mod tests {
         assert_eq!(got[3], Term::from(Atom::from("after_big")));
         assert_eq!(got[4], list);
         assert_eq!(lock(&q.state).large_bytes, 0);
+    }
+
+    #[tokio::test]
+    async fn atoms_go_as_cache_references_once_the_peer_has_them() {
+        let q = OutQueue::new(usize::MAX);
+        q.set_wire(HEADER);
+        let map = |extra: Term| {
+            Term::from(eetf::Map::from(
+                [
+                    (
+                        Term::from(Atom::from("alpha")),
+                        Term::from(Atom::from("beta")),
+                    ),
+                    (Term::from(Atom::from("gamma")), extra),
+                ]
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+            ))
+        };
+        let first = map(Term::from(Atom::from("delta")));
+        q.push(&send(1, 2), Some(&first)).unwrap();
+        q.push(&send(1, 2), Some(&first)).unwrap();
+        // A message that fails to encode after naming a new atom leaves no trace.
+        let nan = Term::from(eetf::Float { value: f64::NAN });
+        assert!(q.push(&send(1, 2), Some(&map(nan))).is_err());
+        let again = map(Term::from(Atom::from("delta")));
+        q.push(&send(1, 2), Some(&again)).unwrap();
+        let mut batch = Vec::new();
+        assert!(matches!(q.take(&mut batch).await, Taken::Frames(3)));
+        let bodies = frames(&batch);
+        let named = |b: &[u8], name: &[u8]| b.windows(name.len()).any(|w| w == name);
+        assert!(named(&bodies[0], b"alpha") && named(&bodies[0], b"delta"));
+        assert!(!named(&bodies[1], b"alpha") && !named(&bodies[1], b"a@b"));
+        assert!(bodies[1].len() < bodies[0].len());
+        assert!(!named(&bodies[2], b"delta"));
+        let got = decode_all(&bodies);
+        assert!(got.iter().all(|(_, t)| *t == first));
+        assert_eq!(got[0].0, send(1, 2));
     }
 
     #[tokio::test]

@@ -9,7 +9,6 @@
 //! Terms after a header have no version byte of their own.
 
 use eetf::Atom;
-use std::collections::HashMap;
 use thiserror::Error;
 
 /// Slots in a connection's atom cache (8 segments of 256).
@@ -218,18 +217,22 @@ pub struct OutCache {
     slots: Vec<Option<Atom>>,
     /// This message's references: slot and whether it is new.
     refs: Vec<(u16, bool)>,
-    /// Slot -> index in `refs`, for this message.
-    in_msg: HashMap<u16, u8>,
+    /// Slot -> index in `refs` for this message, [`NOT_IN_MSG`] if none.
+    in_msg: Vec<u8>,
     /// What this message's new entries replaced, to put back if it is not sent.
     undo: Vec<(u16, Option<Atom>)>,
 }
 
+/// `in_msg` for a slot this message has no reference to.
+const NOT_IN_MSG: u8 = u8::MAX;
+
+/// A cache with no slots, which references nothing (what [`std::mem::take`] leaves).
 impl Default for OutCache {
     fn default() -> Self {
         OutCache {
-            slots: vec![None; ATOM_CACHE_SIZE],
+            slots: Vec::new(),
             refs: Vec::new(),
-            in_msg: HashMap::new(),
+            in_msg: Vec::new(),
             undo: Vec::new(),
         }
     }
@@ -246,10 +249,28 @@ fn slot_of(text: &str) -> u16 {
 }
 
 impl OutCache {
+    /// An empty cache of [`ATOM_CACHE_SIZE`] slots, as on a new connection.
+    pub fn new() -> OutCache {
+        OutCache {
+            slots: vec![None; ATOM_CACHE_SIZE],
+            refs: Vec::with_capacity(MAX_REFS),
+            in_msg: vec![NOT_IN_MSG; ATOM_CACHE_SIZE],
+            undo: Vec::new(),
+        }
+    }
+
+    fn forget_refs(&mut self) {
+        for &(slot, _) in &self.refs {
+            if let Some(i) = self.in_msg.get_mut(usize::from(slot)) {
+                *i = NOT_IN_MSG;
+            }
+        }
+        self.refs.clear();
+    }
+
     /// Starts a new message: no references yet.
     pub fn begin(&mut self) {
-        self.refs.clear();
-        self.in_msg.clear();
+        self.forget_refs();
         self.undo.clear();
     }
 
@@ -261,16 +282,19 @@ impl OutCache {
                 *s = old;
             }
         }
-        self.refs.clear();
-        self.in_msg.clear();
+        self.forget_refs();
     }
 
     /// The reference index for `atom` in the message being encoded, or `None` when the
     /// message already has [`MAX_REFS`] references (the atom is then written in full),
     /// or when the atom's slot is taken by another atom of this same message.
     pub fn reference(&mut self, atom: &Atom) -> Option<u8> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let slot = slot_of(&atom.name);
-        if let Some(&index) = self.in_msg.get(&slot) {
+        let index = *self.in_msg.get(usize::from(slot))?;
+        if index != NOT_IN_MSG {
             let same = self
                 .slots
                 .get(usize::from(slot))
@@ -289,7 +313,9 @@ impl OutCache {
         }
         let index = u8::try_from(self.refs.len()).ok()?;
         self.refs.push((slot, new));
-        self.in_msg.insert(slot, index);
+        if let Some(i) = self.in_msg.get_mut(usize::from(slot)) {
+            *i = index;
+        }
         Some(index)
     }
 

@@ -277,7 +277,7 @@ fn otp_fragments_reassemble_into_the_message() {
 
 #[test]
 fn out_cache_sends_new_entries_once_then_bare_slots() {
-    let mut out = OutCache::default();
+    let mut out = OutCache::new();
     let mut theirs = InCache::default();
     let atoms = [Atom::from("alpha"), Atom::from("beta"), Atom::from("alpha")];
     for round in 0..2 {

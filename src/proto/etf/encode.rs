@@ -2,6 +2,46 @@
 
 use super::*;
 
+thread_local! {
+    /// The connection's outgoing atom cache while [`with_atom_cache`] encodes a message.
+    static ATOM_CACHE: std::cell::RefCell<Option<crate::proto::dist_header::OutCache>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `encode` with `cache` in force: every atom it encodes (but `''`) becomes an
+/// `ATOM_CACHE_REF` into the message's reference table (see
+/// [`crate::proto::dist_header::OutCache`]), until that table is full. The cache is
+/// handed back when `encode` returns.
+pub fn with_atom_cache<R>(
+    cache: &mut crate::proto::dist_header::OutCache,
+    encode: impl FnOnce() -> R,
+) -> R {
+    let mine = std::mem::take(cache);
+    ATOM_CACHE.with(|c| *c.borrow_mut() = Some(mine));
+    let result = encode();
+    if let Some(back) = ATOM_CACHE.with(|c| c.borrow_mut().take()) {
+        *cache = back;
+    }
+    result
+}
+
+/// Writes `atom` as a reference if a cache is in force and takes it.
+#[inline]
+fn cached_atom(atom: &Atom, out: &mut Vec<u8>) -> bool {
+    ATOM_CACHE.with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return false;
+        };
+        match c.as_mut().and_then(|cache| cache.reference(atom)) {
+            Some(index) => {
+                out.extend_from_slice(&[ATOM_CACHE_REF, index]);
+                true
+            }
+            None => false,
+        }
+    })
+}
+
 pub(super) fn encode_error(msg: String) -> EtfError {
     EtfError::Encode(msg)
 }
@@ -303,6 +343,9 @@ pub(super) fn enc_leaf<'t>(
             Term::Atom(atom) => {
                 let name = atom.name.as_bytes();
                 if let Ok(len) = u8::try_from(name.len()) {
+                    if cached_atom(atom, out) {
+                        return Ok(());
+                    }
                     out.reserve(2 + name.len());
                     out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, len]);
                     out.extend_from_slice(name);
@@ -387,6 +430,9 @@ pub(super) fn enc_atom(atom: &Atom, out: &mut Vec<u8>) -> Result<(), EtfError> {
                 "atom of {chars} characters; OTP allows at most {MAX_ATOM_CHARS}"
             )));
         }
+    }
+    if cached_atom(atom, out) {
+        return Ok(());
     }
     match u8::try_from(name.len()) {
         Ok(len) => out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, len]),

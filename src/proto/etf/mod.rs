@@ -509,6 +509,7 @@ mod order;
 use build::*;
 use check::*;
 pub(crate) use encode::fields;
+pub use encode::with_atom_cache;
 use encode::*;
 pub use order::MapOrders;
 
