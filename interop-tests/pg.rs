@@ -245,6 +245,11 @@ async fn scenario(scope: &str, hidden: bool) {
     let garbage = [
         term::atom("junk"),
         term::tuple(vec![term::atom("discover"), term::int(42)]),
+        // A scope on a node we are not connected to: not dialled, not a peer.
+        term::tuple(vec![
+            term::atom("discover"),
+            term::pid(&Pid::new("ghost@nowhere", 1, 0, 1)),
+        ]),
         term::tuple(vec![term::atom("$gen_cast"), term::atom("junk")]),
         term::tuple(vec![
             term::atom("$gen_cast"),
@@ -309,6 +314,8 @@ async fn scenario(scope: &str, hidden: bool) {
         sorted(s.get_local_members(&g)),
         sorted(vec![r1.clone(), r2.clone()])
     );
+    assert_eq!(s.peers().len(), 2, "{:?}", s.peers());
+    assert!(!node.connected_nodes().iter().any(|n| n == "ghost@nowhere"));
 
     // A BEAM process on A joins: we and B see it.
     let pa = beam_process(&node, &a).await;

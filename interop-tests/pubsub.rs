@@ -475,12 +475,12 @@ async fn typed_messages_both_ways() {
         tags: vec!["a".into()],
     };
     assert_eq!(ps.broadcast_typed("t", &out).unwrap(), 2);
+    // Map keys print in an order that differs between OTP releases.
     for (e, n) in [(&ea, &a), (&eb, &b)] {
-        e.wait_for(
-            &format!(r#"got {n} %{{body: "hello", id: 7, tags: ["a"]}}"#),
-            30,
-        )
-        .await;
+        let line = e.wait_for(&format!("got {n} %{{"), 30).await;
+        for part in ["id: 7", r#"body: "hello""#, r#"tags: ["a"]"#] {
+            assert!(line.contains(part), "{line}");
+        }
     }
     let _ = sub.receive_timeout(Duration::from_secs(30)).await.unwrap();
     // From Elixir: %{id: 8, body: "from beam", tags: []}.

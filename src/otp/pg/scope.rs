@@ -474,8 +474,13 @@ impl ScopeProc {
     }
 
     /// A peer scope pid: a pid of another node.
+    /// A peer scope pid: a pid of another node that is connected now (a message
+    /// naming a scope elsewhere never makes this node dial out or keep state past
+    /// a connection).
     fn peer_pid<'a>(&self, t: &'a Term) -> Option<&'a Pid> {
-        term::as_pid(t).filter(|p| p.node.name != self.node.name())
+        term::as_pid(t).filter(|p| {
+            p.node.name != self.node.name() && crate::node::peers::is_up(&self.node, &p.node.name)
+        })
     }
 
     fn discover(&mut self, p: &Process, peer: &Term) {
