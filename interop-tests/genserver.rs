@@ -692,3 +692,89 @@ async fn the_examples_work_against_elixir() {
         "{out}"
     );
 }
+
+/// OTP 28+ sends alias, name and pid messages with `[priority]`, and exit
+/// signals to an alias, as ALTACT_SIG_SEND; Rust sends priority messages back.
+/// On an older OTP the script says so and only the version is checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn priority_messages_and_exits_to_aliases_otp28() {
+    if !have_elixir("priority_messages_and_exits_to_aliases_otp28") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let (got_tx, mut got_rx) = tokio::sync::mpsc::unbounded_channel::<Term>();
+    let holder = node.spawn(move |mut p| async move {
+        let alias = p.alias();
+        while let Ok(m) = p.receive().await {
+            if let Some([tag, who]) = term::as_tuple(&m)
+                && term::is_atom(tag, "hello")
+                && let Some(who) = term::as_pid(who)
+            {
+                p.send(
+                    who,
+                    term::tuple(vec![term::atom("alias"), term::reference(&alias)]),
+                );
+            } else if let Some([tag, Term::Reference(a)]) = term::as_tuple(&m)
+                && term::is_atom(tag, "their_alias")
+            {
+                p.send_priority(a, term::atom("via_prio"));
+            } else {
+                let _ = got_tx.send(m);
+            }
+        }
+        term::atom("normal")
+    });
+    node.register("pholder", &holder).unwrap();
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        rust = :"{me}"
+        h = {{:pholder, rust}}
+        rel = List.to_integer(:erlang.system_info(:otp_release))
+        if rel >= 28 do
+          send(h, {{:hello, self()}})
+          a = receive do {{:alias, a}} -> a after 5000 -> raise "no alias" end
+          :erlang.send(a, :prio_alias, [:priority])
+          :erlang.send(h, :prio_name, [:priority])
+          pid = :rpc.call(rust, :erlang, :whereis, [:pholder])
+          :erlang.send(pid, :prio_pid, [:priority])
+          pa = :erlang.alias([:priority])
+          send(h, {{:their_alias, pa}})
+          receive do :via_prio -> IO.puts("got_prio=yes") after 5000 -> IO.puts("got_prio=no") end
+          Process.sleep(300)
+          ref = Process.monitor(pid)
+          r = try do :erlang.exit(a, :prio_exit, [:priority]) catch k, e -> {{k, e}} end
+          IO.puts("exit_call=#{{inspect r}}")
+          receive do {{:DOWN, ^ref, _, _, why}} -> IO.puts("down=#{{inspect why}}") after 5000 -> IO.puts("down=timeout") end
+        else
+          IO.puts("otp=#{{rel}}")
+        end
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("pr"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    if let Some(rel) = out.lines().find_map(|l| l.strip_prefix("otp=")) {
+        assert!(rel.parse::<u32>().unwrap() < 28, "{out}");
+        eprintln!("OTP {rel}: priority messages need OTP 28 or later; only checked on OTP 28+");
+        node.shutdown().await;
+        return;
+    }
+    assert_eq!(line(&out, "got_prio="), "yes");
+    assert_eq!(line(&out, "exit_call="), "true");
+    assert_eq!(line(&out, "down="), ":prio_exit");
+    let mut got = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), got_rx.recv()).await {
+        got.push(m);
+    }
+    assert_eq!(
+        got,
+        vec![
+            term::atom("prio_alias"),
+            term::atom("prio_name"),
+            term::atom("prio_pid")
+        ]
+    );
+    node.shutdown().await;
+}
