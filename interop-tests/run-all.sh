@@ -106,6 +106,12 @@ if part "build tests" cargo test --all-targets --no-run; then
     done
 fi
 
+# ------------------------------------------------------------------ fuzz smoke (5 s per target)
+part "fuzz smoke" fuzz/smoke.sh
+if grep -q 'SKIPPING' "$LOGDIR/fuzz-smoke.log"; then
+    record SKIP "fuzz smoke skips" "cargo-fuzz not installed"
+fi
+
 # ------------------------------------------------------------------ docker
 if [ "${ERLNODE_SKIP_DOCKER:-0}" = 1 ]; then
     say "docker tests SKIPPED: ERLNODE_SKIP_DOCKER=1"

@@ -562,7 +562,12 @@ impl<'a> Builder<'a> {
             NIL_EXT => Term::List(eetf::List::nil()),
             STRING_EXT => {
                 let len = self.u16()?;
-                Term::ByteList(eetf::ByteList::from(self.take(len)?.to_vec()))
+                match self.take(len)? {
+                    // An empty STRING_EXT is `[]` (OTP never writes one, but reads it as
+                    // `[]`, and so re-encodes it as NIL_EXT).
+                    [] => Term::List(eetf::List::nil()),
+                    bytes => Term::ByteList(eetf::ByteList::from(bytes.to_vec())),
+                }
             }
             LIST_EXT => {
                 let len = self.len32()?;

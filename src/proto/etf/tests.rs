@@ -1251,3 +1251,20 @@ fn a_native_record_is_refused_with_its_own_reason() {
         "{err}"
     );
 }
+
+/// Found by the `etf` fuzz target: an empty STRING_EXT decoded to an empty `ByteList`,
+/// which re-encodes as NIL_EXT and so decodes to another value. OTP 25 reads
+/// `<<131,107,0,0>>` as `[]` and writes `[]` back as `<<131,106>>`.
+#[test]
+fn an_empty_string_ext_is_nil() {
+    assert_eq!(
+        decode_exact(&[131, 107, 0, 0]).unwrap(),
+        Term::List(eetf::List::nil())
+    );
+    let checked = CheckedTerm::check_exact(&[131, 107, 0, 0]).unwrap();
+    assert_eq!(checked.build().unwrap(), Term::List(eetf::List::nil()));
+    assert_eq!(
+        to_vec(&decode_exact(&[131, 107, 0, 0]).unwrap()).unwrap(),
+        [131, 106]
+    );
+}
