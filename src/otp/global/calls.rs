@@ -92,7 +92,8 @@ pub(super) async fn multi_call(
             }
             Err(ReceiveError::Timeout) => {
                 tracing::warn!(
-                    "global: no answer to {req} from {pending:?} in {CALL_TIMEOUT:?}; treating them as down"
+                    "global: no answer to {} from {pending:?} in {CALL_TIMEOUT:?}; treating them as down",
+                    crate::term::print::shown(req, p.node().name()).escape_debug()
                 );
                 for (n, mref) in pending.drain(..).zip(mrefs.drain(..)) {
                     p.demonitor(&mref);

@@ -81,7 +81,10 @@ impl Inbox {
                 t = self.p.receive() => match t {
                     Ok(t) => match direct(&t) {
                         Some(m) => return Next::Msg(m),
-                        None => tracing::debug!("global locker: dropping {t}"),
+                        None => tracing::debug!(
+                            "global locker: dropping {}",
+                            crate::term::print::inspect(&t).escape_debug()
+                        ),
                     },
                     Err(_) => return Next::Closed,
                 },

@@ -168,16 +168,18 @@ pub(super) async fn exchange_names(
             }
             a if matches!(term::as_tuple(a), Some([t, _]) if term::is_atom(t, "badrpc")) => {
                 tracing::info!(
-                    "global: badrpc {a} received when conflicting name {} was found",
-                    e.name
+                    "global: badrpc {} received when conflicting name {} was found",
+                    crate::term::print::shown(a, node.name()).escape_debug(),
+                    crate::term::print::shown(&e.name, node.name()).escape_debug()
                 );
                 ops.push(Op::Insert(e));
             }
             a => {
                 tracing::info!(
-                    "global: Resolve method {} for conflicting name {} returned {a}",
-                    mine.method,
-                    e.name
+                    "global: Resolve method {} for conflicting name {} returned {}",
+                    crate::term::print::shown(&mine.method, node.name()).escape_debug(),
+                    crate::term::print::shown(&e.name, node.name()).escape_debug(),
+                    crate::term::print::shown(a, node.name()).escape_debug()
                 );
                 ops.push(Op::Delete(e.name.clone()));
                 res.push(Op::Delete(e.name));

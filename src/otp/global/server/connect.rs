@@ -299,7 +299,10 @@ impl Server {
             return;
         }
         let Some(op) = term::as_int(&op_id) else {
-            tracing::warn!("global: lost_connection with a bad operation id: {msg}");
+            tracing::warn!(
+                "global: lost_connection with a bad operation id: {}",
+                crate::term::print::shown(msg, self.name()).escape_debug()
+            );
             return;
         };
         let now = Instant::now();

@@ -668,7 +668,9 @@ impl Server {
             }
             CallReq::Unsupported(req) => {
                 tracing::warn!(
-                    "The global_name_server received an unexpected message: handle_call({req}, {from}, _)"
+                    "The global_name_server received an unexpected message: handle_call({}, {}, _)",
+                    crate::term::print::shown(&req, self.name()).escape_debug(),
+                    crate::term::print::shown(&from, self.name()).escape_debug()
                 );
                 return;
             }
