@@ -245,7 +245,11 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
         w.("regex", i.(Regex.compile!("a/b+", "i"), []))
         w.("limit3", i.(Enum.to_list(1..100), limit: 3))
         w.("limitinf", i.(Enum.to_list(1..60), limit: :infinity))
-        w.("erlang", :erlang.iolist_to_binary(:io_lib.format('~tp', [%{a: [1, 2], b: "x"}])))
+        # The command line prints a map's keys in term order: OTP 26+ prints them so with
+        # `~kp` (its own `~p` follows the map's internal order, which a result that crossed
+        # the wire no longer carries).
+        fmt = if :erlang.system_info(:otp_release) >= ~c"26", do: ~c"~tkp", else: ~c"~tp"
+        w.("erlang", :erlang.iolist_to_binary(:io_lib.format(fmt, [%{a: [1, 2], b: "x"}])))
         b.("protocol", fn -> apply(Enum, :sum, ["abc"]) end)
         b.("undef", fn -> apply(Enum, :nosuch, []) end)
         b.("nomodule", fn -> apply(:nosuch, :fun, []) end)
@@ -356,7 +360,7 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
     ] {
         let (ok, out) = run(args.clone()).await;
         assert!(ok, "{args:?}: {out}");
-        assert_eq!(out, want(key), "{args:?}");
+        assert_eq!(out.trim_end(), want(key), "{args:?}");
     }
     for (args, key) in [
         (vec!["call", n, "Enum", "sum", "\"abc\""], "protocol"),
@@ -376,7 +380,7 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
         let (ok, out) = run(args.clone()).await;
         assert!(!ok, "{args:?}: {out}");
         assert!(out.starts_with("** ("), "{args:?}: {out}");
-        assert_eq!(out, want(key), "{args:?}");
+        assert_eq!(out.trim_end(), want(key), "{args:?}");
     }
     // One module, three spellings; a negative number is a term, also after `--`.
     for args in [

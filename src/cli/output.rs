@@ -136,6 +136,19 @@ impl Printer {
         let ask = |m: &'static str, f: &'static str, args: Vec<Term>| async move {
             me.call(node, m, f, args, Duration::from_secs(5)).await.ok()
         };
+        // The node's own `Exception.format_banner/3` says it as that node's iex would:
+        // Elixir rewords banners between releases (1.18 and 1.20 reworded
+        // Protocol.UndefinedError and MatchError). The local wording below is for a
+        // node that does not answer (no Elixir there, say).
+        if let Some(Term::Binary(banner)) = ask(
+            "Elixir.Exception",
+            "format_banner",
+            vec![erlnode::term::atom(class), reason.clone(), stack.clone()],
+        )
+        .await
+        {
+            return String::from_utf8_lossy(&banner.bytes).into_owned();
+        }
         let mut loaded = true;
         if class == "error"
             && erlnode::term::is_atom(reason, "undef")
