@@ -40,7 +40,9 @@ async fn call_and_send_from_the_command_line() {
         ),
         (
             vec![peer_node.as_str(), "Map", "put", "%{a: 1}", ":b", "\"two\""],
-            "%{a: 1, b: \"two\"}",
+            // OTP 26+ keeps atom keys in creation order, and Elixir 1.15+ inspects a
+            // map in its own order.
+            "%{a: 1, b: \"two\"}|%{b: \"two\", a: 1}",
         ),
         (
             vec![
@@ -63,12 +65,17 @@ async fn call_and_send_from_the_command_line() {
                 "list_to_tuple",
                 "[:a, 1.5, 'cl']",
             ],
-            "{:a, 1.5, 'cl'}",
+            // Elixir 1.15+ spells the charlist ~c"cl".
+            "{:a, 1.5, 'cl'}|{:a, 1.5, ~c\"cl\"}",
         ),
     ] {
         let mut p = call(&args);
         assert!(p.finish(30).await, "{args:?}: {}", p.output());
-        assert_eq!(p.output().trim(), want, "{args:?}");
+        let out = p.output();
+        assert!(
+            want.split('|').any(|w| w == out.trim()),
+            "{args:?}: {out:?} is not {want:?}"
+        );
     }
     // A call that raises, and a syntax error reported with its position.
     let mut p = call(&[&peer_node, ":erlang", "error", ":boom"]);
@@ -360,7 +367,7 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
     ] {
         let (ok, out) = run(args.clone()).await;
         assert!(ok, "{args:?}: {out}");
-        assert_eq!(out.trim_end(), want(key), "{args:?}");
+        assert_eq!(out.trim_end(), want(key).trim_end(), "{args:?}");
     }
     for (args, key) in [
         (vec!["call", n, "Enum", "sum", "\"abc\""], "protocol"),
@@ -380,7 +387,7 @@ async fn results_and_exceptions_print_as_iex_prints_them() {
         let (ok, out) = run(args.clone()).await;
         assert!(!ok, "{args:?}: {out}");
         assert!(out.starts_with("** ("), "{args:?}: {out}");
-        assert_eq!(out.trim_end(), want(key), "{args:?}");
+        assert_eq!(out.trim_end(), want(key).trim_end(), "{args:?}");
     }
     // One module, three spellings; a negative number is a term, also after `--`.
     for args in [
