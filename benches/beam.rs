@@ -23,6 +23,12 @@
 //! (default 3; at least 7 for RTT); `BENCH_RT=current` runs the Rust node on
 //! a single-threaded tokio runtime instead of the multi-threaded one.
 //!
+//! `BENCH_TLS=1` runs every node on TLS distribution (`-proto_dist inet_tls`,
+//! mutual TLS with certificates made at run time): BEAM<->BEAM over TLS next to
+//! Rust<->BEAM over TLS (idle-process memory is left out; it does not depend on
+//! the carrier). It writes `beam-tls.json` and `beam-tls.md`. The smoke run does
+//! both, plain and TLS.
+//!
 //! The node runs on mimalloc, as the `erlnode` binary does (the default
 //! `mimalloc` feature); `--no-default-features` runs it on the system allocator.
 
@@ -30,6 +36,9 @@
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "support/tls.rs"]
+mod tls;
 
 use eetf::{Pid, Term};
 use erlnode::term;
@@ -339,14 +348,22 @@ fn erl_args() -> String {
         .unwrap_or_else(|_| "+sbwt none +sbwtdcpu none +sbwtdio none".into())
 }
 
-async fn start_beam(alive: &str, epmd_port: u16) -> (String, Child, Arc<Mutex<Vec<String>>>) {
+async fn start_beam(
+    alive: &str,
+    epmd_port: u16,
+    tls: Option<&tls::BenchTls>,
+) -> (String, Child, Arc<Mutex<Vec<String>>>) {
+    let mut erl = erl_args();
+    if let Some(t) = tls {
+        erl = format!("{erl} {}", t.erl_args());
+    }
     let mut cmd = Command::new("elixir");
     cmd.arg("--sname")
         .arg(alive)
         .arg("--cookie")
         .arg(COOKIE)
         .arg("--erl")
-        .arg(erl_args())
+        .arg(erl)
         .arg("-e")
         .arg(AGENT)
         .env("ERL_EPMD_PORT", epmd_port.to_string())
@@ -1517,42 +1534,78 @@ fn main() {
     let only_env = std::env::var("BENCH_ONLY").unwrap_or_default();
     let only = move |what: &str| only_env.is_empty() || only_env.split(',').any(|w| w == what);
     let rt = runtime();
-    let started = Instant::now();
-    let (rows, mem, big) = rt.block_on(run(plan, &only));
-    let report = table(&rows, mem.as_ref(), &only) + &big;
-    println!(
-        "\nerlnode vs BEAM ({} run, {:.0} s; ratios are Rust / BEAM<->BEAM)\n\n{report}",
-        if full { "full" } else { "smoke" },
-        started.elapsed().as_secs_f64()
-    );
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let stem = if full { "beam" } else { "beam-smoke" };
-    let json_path = dir.join(format!("{stem}.json"));
-    let md_path = dir.join(format!("{stem}.md"));
-    if let Err(e) = std::fs::write(&json_path, json(&rows, mem.as_ref(), &plan)) {
-        eprintln!("cannot write {}: {e}", json_path.display());
+    // The smoke run checks both carriers; a full run measures the one asked for.
+    let carriers: &[bool] = if !full {
+        &[false, true]
+    } else if std::env::var("BENCH_TLS").as_deref() == Ok("1") {
+        &[true]
+    } else {
+        &[false]
+    };
+    for &over_tls in carriers {
+        let started = Instant::now();
+        let tls = over_tls.then(|| tls::BenchTls::new(&host()));
+        // Over TLS: the message scenarios (memory, pub/sub fan-out and the
+        // 100 MiB round trip do not depend on the carrier).
+        let only_here = |what: &str| {
+            only(what) && !(over_tls && matches!(what, "memory" | "pubsub" | "bigrtt"))
+        };
+        let (rows, mem, big) = rt.block_on(run(plan, &only_here, tls.as_ref()));
+        let report = table(&rows, mem.as_ref(), &only_here) + &big;
+        println!(
+            "\nerlnode vs BEAM{} ({} run, {:.0} s; ratios are Rust / BEAM<->BEAM)\n\n{report}",
+            if over_tls {
+                " over TLS (every node on -proto_dist inet_tls)"
+            } else {
+                ""
+            },
+            if full { "full" } else { "smoke" },
+            started.elapsed().as_secs_f64()
+        );
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+        let _ = std::fs::create_dir_all(&dir);
+        let stem = match (full, over_tls) {
+            (true, false) => "beam",
+            (true, true) => "beam-tls",
+            (false, false) => "beam-smoke",
+            (false, true) => "beam-smoke-tls",
+        };
+        let json_path = dir.join(format!("{stem}.json"));
+        let md_path = dir.join(format!("{stem}.md"));
+        if let Err(e) = std::fs::write(&json_path, json(&rows, mem.as_ref(), &plan)) {
+            eprintln!("cannot write {}: {e}", json_path.display());
+        }
+        if let Err(e) = std::fs::write(&md_path, &report) {
+            eprintln!("cannot write {}: {e}", md_path.display());
+        }
+        println!("written: {} and {}", json_path.display(), md_path.display());
     }
-    if let Err(e) = std::fs::write(&md_path, &report) {
-        eprintln!("cannot write {}: {e}", md_path.display());
-    }
-    println!("written: {} and {}", json_path.display(), md_path.display());
 }
 
-async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memory>, String) {
+async fn run(
+    plan: Plan,
+    only: &dyn Fn(&str) -> bool,
+    tls: Option<&tls::BenchTls>,
+) -> (Vec<Row>, Option<Memory>, String) {
     let mut big = String::new();
     let epmd_port = free_port();
-    let tag = std::process::id();
-    let node = Node::builder(format!("benchrust{tag}@{}", host()))
+    let tag = format!(
+        "{}{}",
+        std::process::id(),
+        if tls.is_some() { "t" } else { "" }
+    );
+    let mut builder = Node::builder(format!("benchrust{tag}@{}", host()))
         .cookie(COOKIE)
-        .epmd_port(epmd_port)
-        .start()
-        .await
-        .expect("Rust node starts");
+        .epmd_port(epmd_port);
+    if let Some(t) = tls {
+        builder =
+            builder.tls(erlnode::TlsConfig::from_optfile(t.optfile()).expect("bench optfile"));
+    }
+    let node = builder.start().await.expect("Rust node starts");
     // Memory first, in a fresh child process, before anything else runs.
     let mem = only("memory").then(|| run_memory(plan.mem_procs, epmd_port));
-    let (a, child_a, out_a) = start_beam(&format!("bencha{tag}"), epmd_port).await;
-    let (b, child_b, out_b) = start_beam(&format!("benchb{tag}"), epmd_port).await;
+    let (a, child_a, out_a) = start_beam(&format!("bencha{tag}"), epmd_port, tls).await;
+    let (b, child_b, out_b) = start_beam(&format!("benchb{tag}"), epmd_port, tls).await;
     wait_ready(&out_a, &a).await;
     wait_ready(&out_b, &b).await;
     let os_pid = |t: Term| int_of(&t, "os_pid") as u32;
@@ -1598,8 +1651,9 @@ async fn run(plan: Plan, only: &dyn Fn(&str) -> bool) -> (Vec<Row>, Option<Memor
         tck: clock_ticks(),
         plan,
     };
-    let drain = if only("stream") {
-        Some(start_drain(&a, epmd_port, tag).await)
+    // The raw drain speaks the plain handshake itself: not over TLS.
+    let drain = if only("stream") && tls.is_none() {
+        Some(start_drain(&a, epmd_port, std::process::id()).await)
     } else {
         None
     };

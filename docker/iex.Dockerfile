@@ -4,7 +4,7 @@
 FROM debian:bookworm
 ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 LC_ALL=C.UTF-8
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends elixir erlang-base erlang-crypto \
+    && apt-get install -y --no-install-recommends elixir erlang-base erlang-crypto erlang-ssl \
     && rm -rf /var/lib/apt/lists/*
 COPY iex/interop.exs iex/probe.exs /opt/interop/
 COPY iex/entry.sh /usr/local/bin/iex-node

@@ -19,6 +19,10 @@
 #   NET_TICKTIME          net_ticktime of every node in seconds (default 8)
 #   ERLNODE_COOKIE        shared cookie (default: a fixed test cookie)
 #   ERLNODE_COMPOSE_PROJECT  compose project name (default erlnodeinterop)
+#   ERLNODE_DOCKER_TLS=1  every node runs distribution over TLS (-proto_dist inet_tls): a CA
+#                         and per-host certificates are made at start (docker/make-tls.sh),
+#                         compose.tls.yml mounts them, scenario names start with "tls:", and
+#                         a plain node dialling the TLS cluster is checked to be refused
 # Logs of the containers, the build and the probes are left in target/docker-interop/.
 set -uo pipefail
 
@@ -27,6 +31,7 @@ DOCKER_DIR=$ROOT/docker
 LOGDIR=$ROOT/target/docker-interop
 PROJECT=${ERLNODE_COMPOSE_PROJECT:-erlnodeinterop}
 STANDIN=${ERLNODE_STANDIN:-0}
+TLS_MODE=${ERLNODE_DOCKER_TLS:-0}
 KEEP_IMAGES=${KEEP_IMAGES:-0}
 export ERLNODE_DOCKER_CACHE=${ERLNODE_DOCKER_CACHE-${HOME:-/tmp}/.cache/erlnode-docker}
 export ERLNODE_NET=${ERLNODE_NET:-${PROJECT}_net}
@@ -65,7 +70,22 @@ else
     echo "docker.sh: neither 'docker compose' nor 'docker-compose' is installed" >&2
     exit 1
 fi
-compose() { "${COMPOSE[@]}" -p "$PROJECT" -f "$DOCKER_DIR/compose.yml" "$@"; }
+COMPOSE_FILES=(-f "$DOCKER_DIR/compose.yml")
+TAG=""      # scenario name prefix
+PING_TLS="" # TLS options of `erlnode ping` inside the rust container
+if [[ "$TLS_MODE" == 1 ]]; then
+    export ERLNODE_TLS_DIR
+    ERLNODE_TLS_DIR=$(mktemp -d /tmp/erlnode-docker-tls.XXXXXX)
+    if ! "$DOCKER_DIR/make-tls.sh" "$ERLNODE_TLS_DIR" 2>>"$LOGDIR/build.log"; then
+        echo "docker.sh: making the TLS certificates failed (see $LOGDIR/build.log)" >&2
+        rm -rf "$ERLNODE_TLS_DIR"
+        exit 1
+    fi
+    COMPOSE_FILES+=(-f "$DOCKER_DIR/compose.tls.yml")
+    TAG="tls: "
+    PING_TLS="--ssl-dist-optfile /tls/host3.test.conf"
+fi
+compose() { "${COMPOSE[@]}" -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"; }
 # The newest container of a service, running or not (compose v1 and v2 both label them).
 cid() {
     docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
@@ -88,6 +108,7 @@ cleanup() {
     compose down -v --remove-orphans -t 2 >>"$LOGDIR/compose.log" 2>&1
     docker network rm "$ERLNODE_NET" >/dev/null 2>&1
     rm -rf "$DOCKER_DIR/.build"
+    [[ -n "${ERLNODE_TLS_DIR:-}" ]] && rm -rf "$ERLNODE_TLS_DIR"
     if [[ "$KEEP_IMAGES" != 1 ]]; then
         for img in "${MADE_IMAGES[@]}"; do
             docker rmi -f "$img" >/dev/null 2>&1 && log "removed image $img"
@@ -101,12 +122,12 @@ cleanup() {
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
-pass() { echo "PASS: $1"; PASSED=$((PASSED + 1)); }
+pass() { echo "PASS: $TAG$1"; PASSED=$((PASSED + 1)); }
 fail() {
-    echo "FAIL: $1"
+    echo "FAIL: $TAG$1"
     [[ -n "${2:-}" ]] && printf '      %s\n' "$2" | head -n 12
     FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
+    FAILED_NAMES+=("$TAG$1")
 }
 summary() {
     echo
@@ -342,8 +363,8 @@ fi
 if need_rust "erlnode ping from host3: pong, and pang with a wrong cookie"; then
     # The cookie stays inside the container's environment.
     # The answer is on stdout; logs (stderr) go to the probe log.
-    p_ok=$(compose exec -T rust sh -c "erlnode ping $N1 --cookie \"\$COOKIE\" --name pinger$(rand)@host3.test" 2>>"$LOGDIR/probe.err")
-    p_bad=$(compose exec -T rust sh -c "erlnode ping $N1 --cookie wrong-cookie --name pinger$(rand)@host3.test" 2>>"$LOGDIR/probe.err")
+    p_ok=$(compose exec -T rust sh -c "erlnode ping $N1 --cookie \"\$COOKIE\" --name pinger$(rand)@host3.test $PING_TLS" 2>>"$LOGDIR/probe.err")
+    p_bad=$(compose exec -T rust sh -c "erlnode ping $N1 --cookie wrong-cookie --name pinger$(rand)@host3.test $PING_TLS" 2>>"$LOGDIR/probe.err")
     if grep -qx pong <<<"$p_ok" && grep -qx pang <<<"$p_bad"; then
         pass "erlnode ping from host3: pong, and pang with a wrong cookie"
     else
@@ -384,6 +405,17 @@ if need_rust "IO to the Rust group leader via :global"; then
         pass "IO to the Rust group leader via :global"
     else
         fail "IO to the Rust group leader via :global" "one: $OUT; rust log: $(rust_tail)"
+    fi
+fi
+
+if [[ "$TLS_MODE" == 1 ]] && need_rust "a plain node on host1 dialling the TLS cluster is refused (pang; rust logs why)"; then
+    t=$(now_ms)
+    # A hidden node without -proto_dist inet_tls, next to one.
+    plain=$(compose exec -T one sh -c "elixir --hidden --name plain$(rand)@host1.test --cookie \"\$COOKIE\" -e 'IO.puts(Node.ping(:\"$NR\"))'" 2>>"$LOGDIR/probe.err" | tail -n 1)
+    if [[ "$plain" == pang ]] && rust_log "dialled without TLS" "$t" 10 && matches one "Node.ping($AR)" '^:pong$'; then
+        pass "a plain node on host1 dialling the TLS cluster is refused (pang; rust logs why)"
+    else
+        fail "a plain node on host1 dialling the TLS cluster is refused (pang; rust logs why)" "plain ping: $plain; one: $OUT; rust log: $(rust_tail)"
     fi
 fi
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Start erlnode from the environment (same variables as docker/iex/entry.sh):
 #   NODE, COOKIE (required), TICK (net_ticktime), HIDDEN=1, CONNECT="a@h b@h",
-#   GLOBAL_IO=name (register the node's group leader globally under that name).
+#   GLOBAL_IO=name (register the node's group leader globally under that name),
+#   TLS=1 (distribution over TLS with /tls/<host>.conf, made by docker/make-tls.sh).
 # erlnode starts its own EPMD when none answers, so the container needs no epmd.
 set -eu
 : "${NODE:?NODE must be set}" "${COOKIE:?COOKIE must be set}"
@@ -19,4 +20,5 @@ if [[ -n "${CONNECT:-}" ]] && supports --connect; then
     for n in $CONNECT; do args+=(--connect "$n"); done
 fi
 if [[ -n "${GLOBAL_IO:-}" ]] && supports --global-io; then args+=(--global-io "$GLOBAL_IO"); fi
+if [[ "${TLS:-0}" == 1 ]]; then args+=(--ssl-dist-optfile "/tls/${NODE#*@}.conf"); fi
 exec /usr/local/bin/erlnode "${args[@]}"

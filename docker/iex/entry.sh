@@ -4,6 +4,7 @@
 #   COOKIE  distribution cookie (required; never printed)
 #   TICK    net_ticktime in seconds (default 60)
 #   HIDDEN  1 = start as a hidden node
+#   TLS     1 = distribution over TLS with /tls/<host>.conf (docker/make-tls.sh)
 #   STANDIN 1 = also play the erlnode contract (echo, inbox, --global-io, --connect),
 #           so the whole suite can run with an iex node in the Rust node's place
 # With a terminal attached (compose gives one/two a tty) this is a real iex shell that a
@@ -11,7 +12,9 @@
 set -eu
 : "${NODE:?NODE must be set}" "${COOKIE:?COOKIE must be set}"
 TICK=${TICK:-60}
-args=(--name "$NODE" --cookie "$COOKIE" --erl "-kernel net_ticktime $TICK")
+erl="-kernel net_ticktime $TICK"
+if [[ "${TLS:-0}" == 1 ]]; then erl+=" -proto_dist inet_tls -ssl_dist_optfile /tls/${NODE#*@}.conf"; fi
+args=(--name "$NODE" --cookie "$COOKIE" --erl "$erl")
 if [[ "${HIDDEN:-0}" == 1 ]]; then args+=(--hidden); fi
 if [[ "${STANDIN:-0}" == 1 ]]; then
     # `erlnode ping ...` inside the stand-in container.

@@ -9,9 +9,13 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --cookie) cookie=$2; shift 2 ;;
         --name) name=$2; shift 2 ;;
+        --ssl-dist-optfile) shift 2 ;; # TLS comes from $TLS, as for the node
+
         *) target=$1; shift ;;
     esac
 done
+erl="-kernel net_ticktime ${TICK:-60}"
+if [[ "${TLS:-0}" == 1 ]]; then erl+=" -proto_dist inet_tls -ssl_dist_optfile /tls/${name#*@}.conf"; fi
 PING_TARGET=$target exec elixir --hidden --name "$name" --cookie "$cookie" \
-    --erl "-kernel net_ticktime ${TICK:-60}" \
+    --erl "$erl" \
     -e 'IO.puts(Node.ping(String.to_atom(System.fetch_env!("PING_TARGET"))))'

@@ -7,5 +7,7 @@ set -eu
 expr=${1:?usage: interop-probe EXPR [NODE]}
 target=${2:-$NODE}
 host=${NODE#*@}
+erl="-kernel net_ticktime ${TICK:-60}"
+if [[ "${TLS:-0}" == 1 ]]; then erl+=" -proto_dist inet_tls -ssl_dist_optfile /tls/$host.conf"; fi
 exec elixir --hidden --name "probe$$_$RANDOM@$host" --cookie "$COOKIE" \
-    --erl "-kernel net_ticktime ${TICK:-60}" /opt/interop/probe.exs "$target" "$expr"
+    --erl "$erl" /opt/interop/probe.exs "$target" "$expr"
