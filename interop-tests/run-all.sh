@@ -118,6 +118,7 @@ if [ "${ERLNODE_SKIP_DOCKER:-0}" = 1 ]; then
     record SKIP docker "ERLNODE_SKIP_DOCKER=1"
 elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
     part "docker" interop-tests/docker.sh
+    part "docker tls" env ERLNODE_DOCKER_TLS=1 interop-tests/docker.sh
 else
     say "docker tests SKIPPED: no Docker engine answers on this machine"
     record SKIP docker "no Docker engine answers"
