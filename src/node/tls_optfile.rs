@@ -368,7 +368,15 @@ pub(crate) fn to_config(terms: &[ETerm], file: &str) -> Result<TlsConfig, TlsErr
 
 /// Options we read; anything else is refused by name.
 const SUPPORTED: &str = "certfile, keyfile, cacertfile, verify, fail_if_no_peer_cert (server), \
-                         versions, secure_renegotiate, reuse_sessions";
+                         versions, secure_renegotiate, reuse_sessions, \
+                         verify_fun (inet_tls_dist:verify_client/3 only)";
+
+/// `{fun inet_tls_dist:verify_client/3, State}`.
+fn is_verify_client(value: &ETerm) -> bool {
+    matches!(value, ETerm::Tuple(t) if matches!(t.as_slice(),
+        [ETerm::Fun { module, function, arity: 3 }, _]
+            if module == "inet_tls_dist" && function == "verify_client"))
+}
 
 fn side(role: &str, opts: &[ETerm], file: &str) -> Result<TlsSide, TlsError> {
     let bad = |message: String| TlsError::Optfile {
@@ -457,6 +465,20 @@ fn side(role: &str, opts: &[ETerm], file: &str) -> Result<TlsSide, TlsError> {
             "secure_renegotiate" | "reuse_sessions" => {
                 boolean()?;
             }
+            // OTP's own client check: the client's certificate must name its
+            // IP or a host of net_kernel's allow list, and with no allow list
+            // (erlnode has none) every host passes: the same as verify_peer.
+            "verify_fun" if is_verify_client(value) => {}
+            "verify_fun" => {
+                return Err(bad(format!(
+                    "verify_fun {} is not supported (only inet_tls_dist:verify_client/3 is)",
+                    match value {
+                        ETerm::Tuple(t) =>
+                            t.first().map_or_else(|| value.describe(), ETerm::describe),
+                        v => v.describe(),
+                    }
+                )));
+            }
             "password" => {
                 return Err(bad(
                     "password (an encrypted private key) is not supported: \
@@ -536,10 +558,15 @@ mod tests {
             e.contains("client section: option depth is not supported"),
             "{e}"
         );
-        let e = cfg(r#"[{server, [{verify_fun, {fun inet_tls_dist:verify_client/3, []}}]}]."#)
+        let e = cfg(r#"[{server, [{verify_fun, {fun my_mod:check/3, []}}]}]."#)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("option verify_fun is not supported"), "{e}");
+        assert!(
+            e.contains("verify_fun fun my_mod:check/3 is not supported"),
+            "{e}"
+        );
+        // OTP's own host check is accepted (with no allow list it is verify_peer).
+        cfg(r#"[{server, [{verify_fun, {fun inet_tls_dist:verify_client/3, []}}]}]."#).unwrap();
         let e = cfg(r#"[{client, [{fail_if_no_peer_cert, true}]}]."#)
             .unwrap_err()
             .to_string();
