@@ -62,10 +62,12 @@ async fn read_packet<S: AsyncRead + Unpin>(
             Err(e) => return Err(e.to_string()),
         }
         let mut chunk = [0u8; 1024];
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| format!("read failed: {e}"))?;
+        let n = match stream.read(&mut chunk).await {
+            // TLS peers (BEAM among them) close without close_notify.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(format!("read failed: {e}")),
+            Ok(n) => n,
+        };
         if n == 0 {
             return Err("connection closed during the handshake".into());
         }
