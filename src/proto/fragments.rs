@@ -17,6 +17,9 @@ use thiserror::Error;
 /// Bytes charged per incomplete sequence on top of its data, for its bookkeeping.
 const SEQUENCE_OVERHEAD: usize = 256;
 
+/// Most fragments whose room is reserved when a sequence starts (the rest grow it).
+const MAX_RESERVED_FRAGMENTS: usize = 16;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum FragmentError {
     #[error("fragment {fragment} of sequence {sequence}, which was never started")]
@@ -111,11 +114,22 @@ impl Reassembly {
         let atom_bytes: usize = atoms.iter().map(|a| a.name.len() + 24).sum();
         let charged = SEQUENCE_OVERHEAD + atom_bytes + rest.len();
         self.charge(charged)?;
+        // Room for the fragments to come, as far as the first one tells (OTP's are all
+        // the size of the first's data, the last shorter), so that joining them does not
+        // copy what came before again; a few only, and within the limit: the count is
+        // the peer's word.
+        let coming = usize::try_from(fragments - 1)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVED_FRAGMENTS)
+            .saturating_mul(rest.len())
+            .min(self.limit - self.held);
+        let mut data = Vec::with_capacity(rest.len() + coming);
+        data.extend_from_slice(rest);
         self.partial.insert(
             sequence,
             Partial {
                 atoms,
-                data: rest.to_vec(),
+                data,
                 next: fragments - 1,
                 charged,
             },
@@ -176,6 +190,8 @@ mod tests {
         assert_eq!(nine.data, b"xy");
         let seven = r.next(7, 1, b"e").unwrap().unwrap();
         assert_eq!(seven.data, b"abcde");
+        // Room for the two later fragments was reserved when the sequence started.
+        assert!(seven.data.capacity() >= 6);
         assert_eq!(seven.atoms, vec![Atom::from("a")]);
         assert_eq!((r.held(), r.sequences()), (0, 0));
         // A single-fragment sequence is whole at once.
