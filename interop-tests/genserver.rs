@@ -778,3 +778,46 @@ async fn priority_messages_and_exits_to_aliases_otp28() {
     );
     node.shutdown().await;
 }
+
+/// The Rust node (the kv_server example, its own OS process) is killed with
+/// SIGKILL while Elixir calls it in a loop: the caller exits with nodedown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rust_node_killed_during_calls_gives_the_caller_nodedown() {
+    if !have_elixir("a_rust_node_killed_during_calls_gives_the_caller_nodedown") {
+        return;
+    }
+    let epmd = free_port();
+    let kv_alive = unique("kv");
+    let kv = example(
+        "kv_server",
+        &["--sname", &kv_alive, "--cookie", COOKIE],
+        epmd,
+    );
+    kv.wait_for("kv ready on", 30).await;
+    let kv_node = sname(&kv_alive);
+    let script = format!(
+        r#"
+        s = {{:kv, :"{kv_node}"}}
+        :ok = GenServer.call(s, {{:put, :n, 0}})
+        IO.puts("calling")
+        loop = fn loop, n ->
+          case GenServer.call(s, {{:get, :n}}, 10000) do
+            {{:ok, _}} -> loop.(loop, n + 1)
+          end
+        end
+        r = try do loop.(loop, 0) catch :exit, e -> e end
+        IO.puts("down=#{{inspect r}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("caller"), COOKIE, epmd, &script);
+    ex.wait_for("calling", 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    kv.signal("KILL");
+    assert!(ex.finish(30).await, "{}", ex.output());
+    let out = ex.output();
+    let down = line(&out, "down=");
+    assert!(
+        down.starts_with(&format!("{{{{:nodedown, :{kv_node}}}, {{GenServer, :call,")),
+        "{out}"
+    );
+}
