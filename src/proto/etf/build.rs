@@ -599,8 +599,17 @@ impl<'a> Builder<'a> {
                 };
                 self.take(1 + len)?;
                 let slice = self.buf.get(at..self.pos).unwrap_or_default();
-                Term::decode((&[VERSION][..]).chain(slice))
-                    .map_err(|e| EtfError::Decode(format!("big integer at offset {at}: {e}")))?
+                let big = Term::decode((&[VERSION][..]).chain(slice))
+                    .map_err(|e| EtfError::Decode(format!("big integer at offset {at}: {e}")))?;
+                // A big integer whose value fits 32 bits is that small integer, as OTP
+                // reads it (and as it is written back).
+                match &big {
+                    Term::BigInteger(b) => match i32::try_from(&b.value) {
+                        Ok(value) => Term::FixInteger(eetf::FixInteger { value }),
+                        Err(_) => big,
+                    },
+                    _ => big,
+                }
             }
             MAP_EXT => {
                 let arity = self.len32()?;

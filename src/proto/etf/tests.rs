@@ -1268,3 +1268,27 @@ fn an_empty_string_ext_is_nil() {
         [131, 106]
     );
 }
+
+/// Found by the `etf` fuzz target: a big integer holding a small value decoded to a
+/// `BigInteger`, which re-encodes as a small integer and so decodes to another value.
+/// OTP 25: `binary_to_term(<<131,110,1,0,5>>)` is `5`, `<<131,110,0,0>>` is written back as
+/// `<<131,97,0>>`, and `<<131,110,4,1,0,0,0,128>>` is `-2147483648`.
+#[test]
+fn a_big_integer_with_a_small_value_is_a_small_integer() {
+    let int = |value| Term::FixInteger(eetf::FixInteger { value });
+    assert_eq!(decode_exact(&[131, 110, 1, 0, 5]).unwrap(), int(5));
+    assert_eq!(decode_exact(&[131, 110, 0, 0]).unwrap(), int(0));
+    assert_eq!(
+        decode_exact(&[131, 110, 4, 1, 0, 0, 0, 128]).unwrap(),
+        int(i32::MIN)
+    );
+    assert_eq!(
+        to_vec(&decode_exact(&[131, 110, 0, 0]).unwrap()).unwrap(),
+        [131, 97, 0]
+    );
+    // One past i32 stays big.
+    assert!(matches!(
+        decode_exact(&[131, 110, 4, 0, 0, 0, 0, 128]).unwrap(),
+        Term::BigInteger(_)
+    ));
+}
