@@ -134,7 +134,7 @@ pub fn start_server_with(node: &Node, config: IoServerConfig) -> Pid {
             // stays put until the reply is sent).
             let peer = match wire {
                 Some(w) if formats(req, 0) => Some(Requester {
-                    orders: Arc::new(MapOrders::of(w.checked.as_bytes(), &msg)),
+                    orders: Arc::new(MapOrders::of_checked(&w.checked, &msg)),
                     node: w.origin.peer.clone(),
                     connection: w.origin.id,
                 }),

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use eetf::Term;
+use eetf::{Atom, Term};
 
 use super::check::Scanner;
 use super::{
-    LARGE_TUPLE_EXT, LIST_EXT, MAP_EXT, MAX_DEPTH, NIL_EXT, SMALL_TUPLE_EXT, VERSION, decode,
+    CheckedTerm, LARGE_TUPLE_EXT, LIST_EXT, MAP_EXT, MAX_DEPTH, NIL_EXT, SMALL_TUPLE_EXT, VERSION,
+    decode_in,
 };
 
 /// For every map of one term, its entries in the order its encoding listed them.
@@ -25,10 +26,25 @@ impl MapOrders {
     /// `term` was built from. A part of the bytes that does not match the term (which a
     /// checked term never has) is left out: its maps have no recorded order.
     pub fn of(bytes: &[u8], term: &Term) -> MapOrders {
+        Self::of_in(bytes, &[], term)
+    }
+
+    /// [`MapOrders::of`] for a checked message, whose atom cache references name the
+    /// atoms it kept.
+    pub fn of_checked(checked: &CheckedTerm, term: &Term) -> MapOrders {
+        Self::of_in(checked.as_bytes(), &checked.atoms, term)
+    }
+
+    fn of_in(bytes: &[u8], atoms: &[Atom], term: &Term) -> MapOrders {
         let mut orders = MapOrders::default();
         if bytes.first() == Some(&VERSION) {
             let mut pos = 1;
-            orders.walk(bytes, &mut pos, term, 0);
+            Walk {
+                buf: bytes,
+                atoms,
+                orders: &mut orders,
+            }
+            .walk(&mut pos, term, 0);
         }
         orders
     }
@@ -51,10 +67,20 @@ impl MapOrders {
             .map(|&i| entries.get(i as usize).copied())
             .collect()
     }
+}
 
+/// One walk of a term's bytes alongside the term built from them.
+struct Walk<'b, 'o> {
+    buf: &'b [u8],
+    atoms: &'b [Atom],
+    orders: &'o mut MapOrders,
+}
+
+impl Walk<'_, '_> {
     /// Walks the term at `buf[*pos]` alongside `t`, leaving `*pos` after it. None when the
     /// bytes and the term part ways (then `*pos` is meaningless).
-    fn walk(&mut self, buf: &[u8], pos: &mut usize, t: &Term, depth: usize) -> Option<()> {
+    fn walk(&mut self, pos: &mut usize, t: &Term, depth: usize) -> Option<()> {
+        let buf = self.buf;
         if depth > MAX_DEPTH {
             return None;
         }
@@ -62,24 +88,24 @@ impl MapOrders {
             (SMALL_TUPLE_EXT, Term::Tuple(tuple)) => {
                 let n = usize::from(*buf.get(*pos + 1)?);
                 *pos += 2;
-                self.walk_all(buf, pos, &tuple.elements, n, depth)
+                self.walk_all(pos, &tuple.elements, n, depth)
             }
             (LARGE_TUPLE_EXT, Term::Tuple(tuple)) => {
                 let n = u32_at(buf, *pos + 1)?;
                 *pos += 5;
-                self.walk_all(buf, pos, &tuple.elements, n, depth)
+                self.walk_all(pos, &tuple.elements, n, depth)
             }
             (LIST_EXT, Term::List(list)) => {
                 let n = u32_at(buf, *pos + 1)?;
                 *pos += 5;
-                self.walk_all(buf, pos, &list.elements, n, depth)?;
+                self.walk_all(pos, &list.elements, n, depth)?;
                 (buf.get(*pos) == Some(&NIL_EXT)).then(|| *pos += 1)
             }
             (LIST_EXT, Term::ImproperList(list)) => {
                 let n = u32_at(buf, *pos + 1)?;
                 *pos += 5;
-                self.walk_all(buf, pos, &list.elements, n, depth)?;
-                self.walk(buf, pos, &list.last, depth + 1)
+                self.walk_all(pos, &list.elements, n, depth)?;
+                self.walk(pos, &list.last, depth + 1)
             }
             (MAP_EXT, Term::Map(m)) => {
                 let n = u32_at(buf, *pos + 1)?;
@@ -87,15 +113,14 @@ impl MapOrders {
                 if n != m.map.len() {
                     return None;
                 }
-                self.walk_map(buf, pos, m, depth)
+                self.walk_map(pos, m, depth)
             }
-            _ => skip(buf, pos),
+            _ => skip(buf, self.atoms, pos),
         }
     }
 
     fn walk_all(
         &mut self,
-        buf: &[u8],
         pos: &mut usize,
         elements: &[Term],
         n: usize,
@@ -106,10 +131,11 @@ impl MapOrders {
         }
         elements
             .iter()
-            .try_for_each(|e| self.walk(buf, pos, e, depth + 1))
+            .try_for_each(|e| self.walk(pos, e, depth + 1))
     }
 
-    fn walk_map(&mut self, buf: &[u8], pos: &mut usize, m: &eetf::Map, depth: usize) -> Option<()> {
+    fn walk_map(&mut self, pos: &mut usize, m: &eetf::Map, depth: usize) -> Option<()> {
+        let buf = self.buf;
         let entries: Vec<(&Term, &Term)> = m.map.iter().collect();
         let index: HashMap<&Term, usize> = entries
             .iter()
@@ -117,13 +143,10 @@ impl MapOrders {
             .map(|(i, (k, _))| (*k, i))
             .collect();
         let mut order = Vec::with_capacity(entries.len());
-        let mut key_bytes = vec![VERSION];
         for _ in 0..entries.len() {
             let start = *pos;
-            skip(buf, pos)?;
-            key_bytes.truncate(1);
-            key_bytes.extend_from_slice(buf.get(start..*pos)?);
-            let (key, _) = decode(&key_bytes).ok()?;
+            skip(buf, self.atoms, pos)?;
+            let (key, _) = decode_in(buf.get(start..*pos)?, self.atoms).ok()?;
             // eetf hashes a map key by its own iteration order, so a key that holds a map
             // may miss in `index`; look for it by equality then.
             let i = match index.get(&key) {
@@ -132,11 +155,12 @@ impl MapOrders {
             };
             let (k, v) = entries[i];
             let mut at = start;
-            self.walk(buf, &mut at, k, depth + 1)?;
-            self.walk(buf, pos, v, depth + 1)?;
+            self.walk(&mut at, k, depth + 1)?;
+            self.walk(pos, v, depth + 1)?;
             order.push(u32::try_from(i).ok()?);
         }
         self.orders
+            .orders
             .insert(std::ptr::from_ref(m) as usize, (entries.len(), order));
         Some(())
     }
@@ -148,9 +172,10 @@ fn u32_at(buf: &[u8], at: usize) -> Option<usize> {
 }
 
 /// Moves `*pos` past the term that starts there.
-fn skip(buf: &[u8], pos: &mut usize) -> Option<()> {
+fn skip(buf: &[u8], atoms: &[Atom], pos: &mut usize) -> Option<()> {
     let mut scanner = Scanner::new(buf);
     scanner.pos = *pos;
+    scanner.atom_refs = atoms.len();
     scanner.term().ok()?;
     *pos = scanner.pos;
     Some(())
@@ -158,6 +183,7 @@ fn skip(buf: &[u8], pos: &mut usize) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::decode;
     use super::*;
 
     fn keys(orders: &MapOrders, m: &Term) -> Vec<String> {
