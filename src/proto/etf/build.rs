@@ -52,6 +52,10 @@ impl Open {
                     return None;
                 }
                 let elements = std::mem::take(elements);
+                if elements.is_empty() {
+                    // LIST_EXT with no elements is its tail, as OTP reads it.
+                    return Some(value);
+                }
                 Some(match value {
                     Term::List(tail) if tail.elements.is_empty() => {
                         Term::List(eetf::List::from(elements))

@@ -1292,3 +1292,18 @@ fn a_big_integer_with_a_small_value_is_a_small_integer() {
         Term::BigInteger(_)
     ));
 }
+
+/// Found by the `etf` fuzz target: a LIST_EXT with no elements and a tail that is not `[]`
+/// decoded to an improper list with no elements. OTP 25 reads
+/// `<<131,108,0,0,0,0,100,0,0>>` as `''` and `<<131,108,0,0,0,0,97,5>>` as `5`.
+#[test]
+fn a_list_ext_with_no_elements_is_its_tail() {
+    assert_eq!(
+        decode_exact(&[131, 108, 0, 0, 0, 0, 100, 0, 0]).unwrap(),
+        Term::Atom(eetf::Atom::from(""))
+    );
+    assert_eq!(
+        decode_exact(&[131, 108, 0, 0, 0, 0, 97, 5]).unwrap(),
+        Term::FixInteger(eetf::FixInteger { value: 5 })
+    );
+}
