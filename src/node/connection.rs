@@ -11,7 +11,7 @@ use crate::proto::control::{
     CheckedMessage, Control, ControlError, Framing as WireFraming, decode_after_header,
     decode_frame_deferred,
 };
-use crate::proto::dist_header::{self, Header, InCache};
+use crate::proto::dist_header::{self, HeaderRef, InCache};
 use crate::proto::flags::DistFlags;
 use crate::proto::fragments::Reassembly;
 use crate::proto::framing::{self, TICK};
@@ -644,21 +644,20 @@ fn read_message(
     if body.first() != Some(&131) {
         return Ok(Some(decode_frame_deferred(body)?));
     }
-    match dist_header::parse(body, cache)? {
-        Header::Message { atoms, rest } => Ok(Some(decode_after_header(rest, &atoms)?)),
-        Header::FragmentStart {
+    match dist_header::parse_in_place(body, cache)? {
+        HeaderRef::Message { rest } => Ok(Some(decode_after_header(rest, cache.table())?)),
+        HeaderRef::FragmentStart {
             sequence,
             fragment,
-            atoms,
             rest,
         } => {
             if fragment == 1 {
-                return Ok(Some(decode_after_header(rest, &atoms)?));
+                return Ok(Some(decode_after_header(rest, cache.table())?));
             }
-            partial.start(sequence, fragment, atoms, rest)?;
+            partial.start(sequence, fragment, cache.table().to_vec(), rest)?;
             Ok(None)
         }
-        Header::Fragment {
+        HeaderRef::Fragment {
             sequence,
             fragment,
             rest,

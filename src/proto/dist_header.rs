@@ -48,14 +48,46 @@ pub enum HeaderError {
 /// The receiving half of a connection's atom cache: what the peer stored in each slot.
 pub struct InCache {
     slots: Vec<Option<Atom>>,
+    /// The last header's references: a slot each.
+    refs: Vec<u16>,
 }
 
 impl Default for InCache {
     fn default() -> Self {
         InCache {
             slots: vec![None; ATOM_CACHE_SIZE],
+            refs: Vec::with_capacity(MAX_REFS),
         }
     }
+}
+
+impl InCache {
+    /// What the last parsed header's references stand for, read in place.
+    pub fn table(&self) -> crate::proto::etf::AtomTable<'_> {
+        crate::proto::etf::AtomTable::Slots {
+            refs: &self.refs,
+            cache: &self.slots,
+        }
+    }
+}
+
+/// [`Header`] without the atoms: they stay in the cache, see [`InCache::table`].
+#[derive(Debug, PartialEq)]
+pub enum HeaderRef<'a> {
+    /// `131 68`: a whole message follows.
+    Message { rest: &'a [u8] },
+    /// `131 69`: the start of a message sent in `fragment` fragments.
+    FragmentStart {
+        sequence: u64,
+        fragment: u64,
+        rest: &'a [u8],
+    },
+    /// `131 70`: fragment number `fragment` of `sequence`.
+    Fragment {
+        sequence: u64,
+        fragment: u64,
+        rest: &'a [u8],
+    },
 }
 
 /// A parsed distribution header and the bytes after it.
@@ -113,6 +145,39 @@ impl<'a> Reader<'a> {
 /// Reads the distribution header at the front of `frame` (a connected-phase message
 /// body), applying its new atom cache entries to `cache`.
 pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, HeaderError> {
+    Ok(match parse_in_place(frame, cache)? {
+        HeaderRef::Message { rest } => Header::Message {
+            atoms: cache.table().to_vec(),
+            rest,
+        },
+        HeaderRef::FragmentStart {
+            sequence,
+            fragment,
+            rest,
+        } => Header::FragmentStart {
+            sequence,
+            fragment,
+            atoms: cache.table().to_vec(),
+            rest,
+        },
+        HeaderRef::Fragment {
+            sequence,
+            fragment,
+            rest,
+        } => Header::Fragment {
+            sequence,
+            fragment,
+            rest,
+        },
+    })
+}
+
+/// [`parse`], leaving the header's references in `cache` (read them with
+/// [`InCache::table`] before the next header is parsed): no atom is copied.
+pub fn parse_in_place<'a>(
+    frame: &'a [u8],
+    cache: &mut InCache,
+) -> Result<HeaderRef<'a>, HeaderError> {
     let mut r = Reader { buf: frame, pos: 0 };
     let head = r.take(2).map_err(|_| {
         let mut h = [0; 2];
@@ -121,11 +186,8 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
     })?;
     match [head[0], head[1]] {
         [VERSION, DIST_HEADER] => {
-            let atoms = read_refs(&mut r, cache)?;
-            Ok(Header::Message {
-                atoms,
-                rest: r.rest(),
-            })
+            read_refs(&mut r, cache)?;
+            Ok(HeaderRef::Message { rest: r.rest() })
         }
         [VERSION, DIST_FRAG_HEADER] => {
             let sequence = r.u64()?;
@@ -133,11 +195,10 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
             if fragment == 0 {
                 return Err(HeaderError::ZeroFragmentId);
             }
-            let atoms = read_refs(&mut r, cache)?;
-            Ok(Header::FragmentStart {
+            read_refs(&mut r, cache)?;
+            Ok(HeaderRef::FragmentStart {
                 sequence,
                 fragment,
-                atoms,
                 rest: r.rest(),
             })
         }
@@ -147,7 +208,8 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
             if fragment == 0 {
                 return Err(HeaderError::ZeroFragmentId);
             }
-            Ok(Header::Fragment {
+            cache.refs.clear();
+            Ok(HeaderRef::Fragment {
                 sequence,
                 fragment,
                 rest: r.rest(),
@@ -157,11 +219,13 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
     }
 }
 
-/// `NumberOfAtomCacheRefs`, `Flags`, `AtomCacheRefs`: the atoms the references stand for.
-fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<Vec<Atom>, HeaderError> {
+/// `NumberOfAtomCacheRefs`, `Flags`, `AtomCacheRefs`: the slots of the references, left
+/// in `cache.refs`, with new entries stored.
+fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<(), HeaderError> {
+    cache.refs.clear();
     let n = usize::from(r.u8()?);
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let flags = r.take(n / 2 + 1)?;
     let nibble = |i: usize| {
@@ -173,7 +237,6 @@ fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<Vec<Atom>, Heade
         }
     };
     let long_atoms = nibble(n) & 1 != 0;
-    let mut atoms = Vec::with_capacity(n);
     for index in 0..n {
         let flag = nibble(index);
         let slot = usize::from(flag & 7) * 256 + usize::from(r.u8()?);
@@ -190,22 +253,16 @@ fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<Vec<Atom>, Heade
             if chars > MAX_ATOM_CHARS {
                 return Err(HeaderError::AtomTooLong { index, chars });
             }
-            let atom = Atom::from(text);
             // Slot is < 8 * 256 = ATOM_CACHE_SIZE by construction.
             if let Some(s) = cache.slots.get_mut(slot) {
-                *s = Some(atom.clone());
+                *s = Some(Atom::from(text));
             }
-            atoms.push(atom);
-        } else {
-            let atom = cache
-                .slots
-                .get(slot)
-                .and_then(Clone::clone)
-                .ok_or(HeaderError::EmptySlot { index, slot })?;
-            atoms.push(atom);
+        } else if cache.slots.get(slot).is_none_or(Option::is_none) {
+            return Err(HeaderError::EmptySlot { index, slot });
         }
+        cache.refs.push(slot as u16);
     }
-    Ok(atoms)
+    Ok(())
 }
 
 /// The sending half of a connection's atom cache, and the references of the message

@@ -1,6 +1,6 @@
 //! Distribution control messages (LINK, SEND, EXIT, MONITOR_P, SPAWN_REQUEST, ...) to and from ETF terms and 'p' frames.
 
-use crate::proto::etf::{self, CheckedTerm, EtfError};
+use crate::proto::etf::{self, AtomTable, CheckedTerm, EtfError};
 use eetf::{Atom, FixInteger, Pid, Reference, Term, Tuple};
 use thiserror::Error;
 
@@ -714,7 +714,11 @@ pub fn decode_frame_deferred(body: &[u8]) -> Result<CheckedMessage, ControlError
 
 /// [`decode_frame_deferred`] for the bytes after a distribution header (control, then
 /// any payload, without version bytes), whose atom cache references stand for `atoms`.
-pub fn decode_after_header(rest: &[u8], atoms: &[Atom]) -> Result<CheckedMessage, ControlError> {
+pub fn decode_after_header<'a>(
+    rest: &[u8],
+    atoms: impl Into<AtomTable<'a>>,
+) -> Result<CheckedMessage, ControlError> {
+    let atoms = atoms.into();
     decode_deferred(
         rest,
         Src {
@@ -725,10 +729,11 @@ pub fn decode_after_header(rest: &[u8], atoms: &[Atom]) -> Result<CheckedMessage
 }
 
 /// [`decode_frame`] for the bytes after a distribution header.
-pub fn decode_message_after_header(
+pub fn decode_message_after_header<'a>(
     rest: &[u8],
-    atoms: &[Atom],
+    atoms: impl Into<AtomTable<'a>>,
 ) -> Result<DistMessage, ControlError> {
+    let atoms = atoms.into();
     decode_terms(
         rest,
         Src {
@@ -744,13 +749,13 @@ pub fn decode_message_after_header(
 #[derive(Clone, Copy)]
 struct Src<'a> {
     versioned: bool,
-    atoms: &'a [Atom],
+    atoms: AtomTable<'a>,
 }
 
 impl Src<'_> {
     const PASS_THROUGH: Src<'static> = Src {
         versioned: true,
-        atoms: &[],
+        atoms: AtomTable::EMPTY,
     };
 
     fn decode(&self, buf: &[u8]) -> Result<(Term, usize), EtfError> {
@@ -774,7 +779,7 @@ impl Src<'_> {
             if buf.first() != Some(&etf::VERSION) {
                 return None;
             }
-            decode_control_direct(buf, 1, &[])
+            decode_control_direct(buf, 1, AtomTable::EMPTY)
         } else {
             decode_control_direct(buf, 0, self.atoms)
         }
@@ -878,7 +883,7 @@ fn decode_terms(rest: &[u8], src: Src<'_>, direct: bool) -> Result<DistMessage, 
 fn decode_control_direct(
     buf: &[u8],
     start: usize,
-    atoms: &[Atom],
+    atoms: AtomTable<'_>,
 ) -> Option<(i32, Control, usize)> {
     use etf::fields::{read_int, read_small_tuple};
     let read_atom = |buf: &[u8], p: &mut usize| etf::fields::read_atom(buf, p, atoms);

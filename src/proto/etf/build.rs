@@ -160,7 +160,7 @@ pub(super) struct Builder<'a> {
     /// Entries in all finished maps (fewer than declared means duplicate keys).
     pub(super) map_entries: usize,
     /// What the distribution header's atom cache references stand for.
-    pub(super) atoms: &'a [Atom],
+    pub(super) atoms: AtomTable<'a>,
 }
 
 impl<'a> Builder<'a> {

@@ -497,7 +497,7 @@ pub(crate) mod fields {
     // bytes are not the plain form expected; the caller then takes the general,
     // fully checked path, which reports what is wrong.
 
-    pub(super) fn reader<'a>(buf: &'a [u8], pos: usize, atoms: &'a [Atom]) -> Builder<'a> {
+    pub(super) fn reader<'a>(buf: &'a [u8], pos: usize, atoms: AtomTable<'a>) -> Builder<'a> {
         Builder {
             buf,
             pos,
@@ -519,14 +519,14 @@ pub(crate) mod fields {
 
     /// `SMALL_INTEGER_EXT` or `INTEGER_EXT`.
     pub(crate) fn read_int(buf: &[u8], pos: &mut usize) -> Option<i32> {
-        let mut r = reader(buf, *pos, &[]);
+        let mut r = reader(buf, *pos, AtomTable::EMPTY);
         let v = r.fix_integer().ok()?;
         *pos = r.pos;
         Some(v)
     }
 
     /// An atom of at most 255 bytes (so at most 255 characters, within OTP's limit).
-    pub(crate) fn read_atom(buf: &[u8], pos: &mut usize, atoms: &[Atom]) -> Option<Atom> {
+    pub(crate) fn read_atom(buf: &[u8], pos: &mut usize, atoms: AtomTable<'_>) -> Option<Atom> {
         let len = match *buf.get(*pos..)? {
             [ATOM_CACHE_REF, index, ..] => {
                 let atom = atoms.get(usize::from(index))?.clone();
@@ -546,7 +546,7 @@ pub(crate) mod fields {
         Some(atom)
     }
 
-    pub(crate) fn read_pid(buf: &[u8], pos: &mut usize, atoms: &[Atom]) -> Option<Pid> {
+    pub(crate) fn read_pid(buf: &[u8], pos: &mut usize, atoms: AtomTable<'_>) -> Option<Pid> {
         let mut r = reader(buf, *pos, atoms);
         let tag = r.u8().ok()?;
         if tag != NEW_PID_EXT && tag != PID_EXT {
@@ -575,7 +575,7 @@ pub(crate) mod fields {
     pub(crate) fn read_reference(
         buf: &[u8],
         pos: &mut usize,
-        atoms: &[Atom],
+        atoms: AtomTable<'_>,
     ) -> Option<eetf::Reference> {
         let mut r = reader(buf, *pos, atoms);
         if r.u8().ok()? != NEWER_REFERENCE_EXT {

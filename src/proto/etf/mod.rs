@@ -268,7 +268,7 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
             buf,
             pos: 1,
             map_entries: 0,
-            atoms: &[],
+            atoms: AtomTable::EMPTY,
         };
         // Nor do tuples, lists and maps of such leaves.
         if let Some(term) = builder.one_pass() {
@@ -287,10 +287,69 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
     Ok((term, checked.len))
 }
 
+/// What a message's atom cache references (`ATOM_CACHE_REF`) stand for: the atoms in
+/// reference order, or the reference order's slots in a connection's cache.
+#[derive(Clone, Copy, Debug)]
+pub enum AtomTable<'a> {
+    /// The atoms themselves.
+    List(&'a [Atom]),
+    /// Slot per reference, into a cache's slots.
+    Slots {
+        refs: &'a [u16],
+        cache: &'a [Option<Atom>],
+    },
+}
+
+impl<'a> AtomTable<'a> {
+    /// No references.
+    pub const EMPTY: AtomTable<'static> = AtomTable::List(&[]);
+
+    /// Number of references.
+    pub fn len(&self) -> usize {
+        match self {
+            AtomTable::List(l) => l.len(),
+            AtomTable::Slots { refs, .. } => refs.len(),
+        }
+    }
+
+    /// No references at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The atom reference `index` stands for.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&'a Atom> {
+        match *self {
+            AtomTable::List(l) => l.get(index),
+            AtomTable::Slots { refs, cache } => cache.get(usize::from(*refs.get(index)?))?.as_ref(),
+        }
+    }
+
+    /// The atoms, owned.
+    pub fn to_vec(&self) -> Vec<Atom> {
+        (0..self.len())
+            .filter_map(|i| self.get(i).cloned())
+            .collect()
+    }
+}
+
+impl<'a> From<&'a [Atom]> for AtomTable<'a> {
+    fn from(l: &'a [Atom]) -> Self {
+        AtomTable::List(l)
+    }
+}
+
+impl<'a> From<&'a Vec<Atom>> for AtomTable<'a> {
+    fn from(l: &'a Vec<Atom>) -> Self {
+        AtomTable::List(l)
+    }
+}
+
 /// Validate then decode one term written after a distribution header (no version byte)
 /// from the front of `buf`, its atom cache references indexing `atoms`; returns the
 /// term and the bytes consumed.
-pub fn decode_in(buf: &[u8], atoms: &[Atom]) -> Result<(Term, usize), EtfError> {
+pub fn decode_in(buf: &[u8], atoms: AtomTable<'_>) -> Result<(Term, usize), EtfError> {
     let mut builder = Builder {
         buf,
         pos: 0,
@@ -311,12 +370,17 @@ pub fn decode_in(buf: &[u8], atoms: &[Atom]) -> Result<(Term, usize), EtfError> 
 
 /// Builds the term that fills `src` (131 first), which [`check`] has accepted with `facts`.
 fn build(src: &[u8], facts: Facts) -> Result<Term, EtfError> {
-    build_in(src, 1, facts, &[])
+    build_in(src, 1, facts, AtomTable::EMPTY)
 }
 
 /// Builds the term that fills `src` from `start` on, which the scanner has accepted with
 /// `facts`; atom cache references index `atoms`.
-fn build_in(src: &[u8], start: usize, facts: Facts, atoms: &[Atom]) -> Result<Term, EtfError> {
+fn build_in(
+    src: &[u8],
+    start: usize,
+    facts: Facts,
+    atoms: AtomTable<'_>,
+) -> Result<Term, EtfError> {
     let mut builder = Builder {
         buf: src,
         pos: start,
@@ -385,7 +449,7 @@ impl CheckedTerm {
 
     /// Checks that `buf` holds exactly one term written after a distribution header
     /// (no version byte), whose atom cache references index `atoms`, and keeps a copy.
-    pub fn check_exact_in(buf: &[u8], atoms: &[Atom]) -> Result<CheckedTerm, EtfError> {
+    pub fn check_exact_in(buf: &[u8], atoms: AtomTable<'_>) -> Result<CheckedTerm, EtfError> {
         let checked = check_in(buf, 0, atoms.len())?;
         if checked.len != buf.len() {
             return Err(EtfError::TrailingBytes {
@@ -413,11 +477,11 @@ impl CheckedTerm {
             buf: &self.bytes,
             pos: 1,
             map_entries: 0,
-            atoms: &self.atoms,
+            atoms: AtomTable::List(&self.atoms),
         };
         match builder.one_pass() {
             Some(term) if builder.pos == self.bytes.len() => Ok(term),
-            _ => build_in(&self.bytes, 1, self.facts, &self.atoms),
+            _ => build_in(&self.bytes, 1, self.facts, AtomTable::List(&self.atoms)),
         }
     }
 

@@ -562,7 +562,7 @@ fn atom_cache_refs_and_dist_headers_are_refused() {
     }
     // After a header, references index its table, and no further.
     let atoms = [Atom::from("a"), Atom::from("b")];
-    let (t, used) = decode_in(&[104, 2, 82, 1, 82, 0], &atoms).unwrap();
+    let (t, used) = decode_in(&[104, 2, 82, 1, 82, 0], AtomTable::List(&atoms)).unwrap();
     assert_eq!(used, 6);
     assert_eq!(
         t,
@@ -576,12 +576,13 @@ fn atom_cache_refs_and_dist_headers_are_refused() {
         &[104, 1, 82, 2],
         &[88, 82, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     ] {
-        let err = decode_in(bytes, &atoms).unwrap_err();
+        let err = decode_in(bytes, AtomTable::List(&atoms)).unwrap_err();
         assert!(matches!(err, EtfError::AtomRef { refs: 2, .. }), "{err}");
-        assert!(CheckedTerm::check_exact_in(bytes, &atoms).is_err());
+        assert!(CheckedTerm::check_exact_in(bytes, AtomTable::List(&atoms)).is_err());
     }
     // Checked terms keep the atoms their references stand for.
-    let c = CheckedTerm::check_exact_in(&[108, 0, 0, 0, 1, 82, 1, 106], &atoms).unwrap();
+    let c = CheckedTerm::check_exact_in(&[108, 0, 0, 0, 1, 82, 1, 106], AtomTable::List(&atoms))
+        .unwrap();
     assert_eq!(
         c.build().unwrap(),
         Term::from(eetf::List::from(vec![Term::from(atoms[1].clone())]))
