@@ -146,7 +146,8 @@ impl Walk<'_, '_> {
         for _ in 0..entries.len() {
             let start = *pos;
             skip(buf, self.atoms, pos)?;
-            let (key, _) = decode_in(buf.get(start..*pos)?, self.atoms).ok()?;
+            let (key, _) =
+                decode_in(buf.get(start..*pos)?, super::AtomTable::List(self.atoms)).ok()?;
             // eetf hashes a map key by its own iteration order, so a key that holds a map
             // may miss in `index`; look for it by equality then.
             let i = match index.get(&key) {
