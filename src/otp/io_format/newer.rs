@@ -1,7 +1,7 @@
 //! `io_lib:format` as OTP 27 and OTP 29 print it, and the `k`/`K` modifiers and map key order
 //! as OTP 25, 27 and 29 print them: every expected string was printed by a real node.
 //!
-//! `FMTVEC_*`: the generator quoted at the end of `io_format.rs` (with `maybe` quoted, a
+//! `FMTVEC_*`: the generator quoted at the end of `io_format/tests.rs` (with `maybe` quoted, a
 //! keyword since OTP 27), run on OTP 27.3.4.1 (Debian trixie) and OTP 29.1.2 (Debian sid),
 //! which printed the same bytes and text (`erl -noshell`, no node name). `MAPS_*`: `mapvec.erl` below, run on OTP 25.2.3,
 //! 27.3.4.1 and 29.1.2. Each argument list is decoded from the bytes that node encoded, with

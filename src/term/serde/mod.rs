@@ -1,4 +1,4 @@
-//! Typed terms: serde `Serialize`/`Deserialize` to and from [`Term`], in the shapes Elixir code uses.
+//! Typed terms: serde `Serialize`/`Deserialize` to and from [`Term`](crate::Term), in the shapes Elixir code uses.
 //!
 //! | Rust | Term |
 //! |---|---|
@@ -80,7 +80,7 @@ fn raw_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<eetf::Term, D::Error
     d.deserialize_newtype_struct(RAW, RawVisitor)
 }
 
-/// `#[serde(with = "erlnode::term::serde::term")]`: a [`Term`] field kept as it is.
+/// `#[serde(with = "erlnode::term::serde::term")]`: a [`Term`](crate::Term) field kept as it is.
 pub mod term {
     use eetf::Term;
     /// Serializes the term as it is.
