@@ -204,7 +204,7 @@ async fn rust_pid_registered_from_elixir_and_dies_with_its_process() {
         "#
     );
     let mut ex = elixir("--sname", &unique("one"), COOKIE, epmd, &script);
-    ex.wait_for("names=", 30).await;
+    ex.wait_for("again=", 30).await;
     let out = ex.output();
     assert!(out.contains("register=yes"), "{out}");
     assert!(out.contains(&format!("same=true node={me}")), "{out}");
