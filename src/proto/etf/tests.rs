@@ -1,3 +1,6 @@
+//! Tests of the ETF codec against bytes printed by real OTP nodes (one file, over 1000 lines: the
+//! cases share the vector tables of `vectors.rs` and the helpers at the top).
+
 use std::collections::HashMap;
 
 use eetf::{
