@@ -110,28 +110,6 @@ impl TlsConfig {
         self.client.verify = verify;
         self
     }
-
-    /// Reads an `-ssl_dist_optfile` file, the Erlang-term file BEAM nodes take
-    /// (`[{server, [{certfile, "..."}, ...]}, {client, [...]}].`). An option
-    /// erlnode does not support is an error naming it.
-    pub fn from_optfile(path: impl AsRef<Path>) -> Result<Self, TlsError> {
-        let path = path.as_ref();
-        let bytes = read_bounded(path, super::tls_optfile::MAX_OPTFILE)?;
-        let text = String::from_utf8(bytes).map_err(|_| TlsError::Optfile {
-            file: path.display().to_string(),
-            message: "not UTF-8 text".into(),
-        })?;
-        Self::parse_optfile(&text, &path.display().to_string())
-    }
-
-    /// [`TlsConfig::from_optfile`] on the file's text; `file` names it in errors.
-    pub fn parse_optfile(text: &str, file: &str) -> Result<Self, TlsError> {
-        let terms = super::tls_optfile::consult(text).map_err(|e| TlsError::Optfile {
-            file: file.to_owned(),
-            message: format!("line {}: {}", e.line, e.message),
-        })?;
-        super::tls_optfile::to_config(&terms, file)
-    }
 }
 
 /// Why TLS settings could not be read or used.

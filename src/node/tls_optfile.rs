@@ -4,7 +4,8 @@
 //! binaries of one string, integers, lists, tuples and `fun M:F/A`. Input is
 //! bounded in size and nesting; every error names a line.
 
-use super::tls_config::{TlsConfig, TlsError, TlsSide, TlsVerify, TlsVersion};
+use super::tls_config::{TlsConfig, TlsError, TlsSide, TlsVerify, TlsVersion, read_bounded};
+use std::path::Path;
 use std::path::PathBuf;
 
 /// Largest optfile read (real ones are a few hundred bytes).
@@ -494,6 +495,30 @@ fn side(role: &str, opts: &[ETerm], file: &str) -> Result<TlsSide, TlsError> {
         }
     }
     Ok(side)
+}
+
+impl TlsConfig {
+    /// Reads an `-ssl_dist_optfile` file, the Erlang-term file BEAM nodes take
+    /// (`[{server, [{certfile, "..."}, ...]}, {client, [...]}].`). An option
+    /// erlnode does not support is an error naming it.
+    pub fn from_optfile(path: impl AsRef<Path>) -> Result<Self, TlsError> {
+        let path = path.as_ref();
+        let bytes = read_bounded(path, MAX_OPTFILE)?;
+        let text = String::from_utf8(bytes).map_err(|_| TlsError::Optfile {
+            file: path.display().to_string(),
+            message: "not UTF-8 text".into(),
+        })?;
+        Self::parse_optfile(&text, &path.display().to_string())
+    }
+
+    /// [`TlsConfig::from_optfile`] on the file's text; `file` names it in errors.
+    pub fn parse_optfile(text: &str, file: &str) -> Result<Self, TlsError> {
+        let terms = consult(text).map_err(|e| TlsError::Optfile {
+            file: file.to_owned(),
+            message: format!("line {}: {}", e.line, e.message),
+        })?;
+        to_config(&terms, file)
+    }
 }
 
 #[cfg(test)]
