@@ -779,6 +779,125 @@ async fn priority_messages_and_exits_to_aliases_otp28() {
     node.shutdown().await;
 }
 
+/// OTP 28+: priority messages a BEAM process sends to a Rust process's
+/// priority alias are received before the ordinary messages already waiting;
+/// a priority send to a plain alias, and an ordinary send to the priority
+/// alias, keep their place.
+#[tokio::test(flavor = "multi_thread")]
+async fn priority_messages_jump_the_queue_of_a_rust_process_otp28() {
+    if !have_elixir("priority_messages_jump_the_queue_of_a_rust_process_otp28") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (got_tx, mut got_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<String>>();
+    let holder = node.spawn(move |mut p| async move {
+        let hello = p.receive().await.unwrap();
+        let Some([_, who]) = term::as_tuple(&hello) else {
+            return term::atom("bad_hello");
+        };
+        let who = term::as_pid(who).unwrap().clone();
+        let aliases = term::tuple(vec![
+            term::atom("aliases"),
+            term::reference(&p.alias_priority()),
+            term::reference(&p.alias()),
+        ]);
+        p.send(&who, aliases);
+        // Everything the script sends is queued before the process looks.
+        let _ = go_rx.await;
+        let mut order = Vec::new();
+        for _ in 0..6 {
+            let m = p.receive().await.unwrap();
+            order.push(term::as_atom(&m).unwrap_or("?").to_owned());
+        }
+        let _ = got_tx.send(order);
+        term::atom("normal")
+    });
+    node.register("pq", &holder).unwrap();
+    let go = std::sync::Mutex::new(Some(go_tx));
+    node.register_fn("pq", "go", 0, move |_ctx, _args| {
+        if let Some(tx) = go.lock().unwrap().take() {
+            let _ = tx.send(());
+        }
+        async { Ok(term::atom("ok")) }
+    });
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        rust = :"{me}"
+        rel = List.to_integer(:erlang.system_info(:otp_release))
+        if rel >= 28 do
+          send({{:pq, rust}}, {{:hello, self()}})
+          {{urgent, plain}} = receive do {{:aliases, u, p}} -> {{u, p}} after 5000 -> raise "no aliases" end
+          pid = :rpc.call(rust, :erlang, :whereis, [:pq])
+          send(pid, :o1)
+          send(pid, :o2)
+          :erlang.send(plain, :o3, [:priority])
+          :erlang.send(urgent, :u1, [:priority])
+          send(urgent, :o4)
+          :erlang.send(urgent, :u2, [:priority])
+          IO.puts("go=#{{inspect :erpc.call(rust, :pq, :go, [])}}")
+        else
+          IO.puts("otp=#{{rel}}")
+        end
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("pq"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    if let Some(rel) = out.lines().find_map(|l| l.strip_prefix("otp=")) {
+        assert!(rel.parse::<u32>().unwrap() < 28, "{out}");
+        eprintln!("OTP {rel}: priority messages need OTP 28 or later; only checked on OTP 28+");
+        node.shutdown().await;
+        return;
+    }
+    assert_eq!(line(&out, "go="), ":ok", "{out}");
+    let order = tokio::time::timeout(Duration::from_secs(10), got_rx.recv())
+        .await
+        .expect("the holder reports its order")
+        .unwrap();
+    assert_eq!(order, ["u1", "u2", "o1", "o2", "o3", "o4"], "{out}");
+    node.shutdown().await;
+}
+
+/// A `gen_server:call` to the Rust node's `rex` that times out: the reply the
+/// service sends later goes to the caller's alias, which the call dropped, so
+/// it never reaches the caller's mailbox (as with any BEAM gen_server).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_reply_from_a_built_in_service_is_dropped_by_the_callers_alias() {
+    if !have_elixir("a_late_reply_from_a_built_in_service_is_dropped_by_the_callers_alias") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    node.register_fn("slow", "answer", 0, |_ctx, _args| async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        Ok(term::atom("late"))
+    });
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+        rust = :"{me}"
+        r = try do
+          :gen_server.call({{:rex, rust}}, {{:call, :slow, :answer, [], self()}}, 100)
+        catch :exit, {{reason, _}} -> {{:exit, reason}}
+        end
+        IO.puts("first=#{{inspect r}}")
+        left = receive do m -> inspect(m) after 1500 -> "none" end
+        IO.puts("left=#{{left}}")
+        IO.puts("again=#{{inspect :gen_server.call({{:rex, rust}}, {{:call, :slow, :answer, [], self()}}, 5000)}}")
+        "#
+    );
+    let mut ex = elixir("--sname", &unique("late"), COOKIE, epmd, &script);
+    assert!(ex.finish(60).await, "{}", ex.output());
+    let out = ex.output();
+    assert_eq!(line(&out, "first="), "{:exit, :timeout}", "{out}");
+    assert_eq!(line(&out, "left="), "none", "{out}");
+    assert_eq!(line(&out, "again="), ":late", "{out}");
+    node.shutdown().await;
+}
+
 /// The Rust node (the kv_server example, its own OS process) is killed with
 /// SIGKILL while Elixir calls it in a loop: the caller exits with nodedown.
 #[tokio::test(flavor = "multi_thread")]

@@ -104,7 +104,7 @@ impl Node {
             Control::Send { .. } | Control::SendSender { .. } | Control::RegSend { .. } => {}
             Control::AliasSend { alias, .. } => {
                 if let Some(m) = payload {
-                    self.deliver_alias(&alias, m);
+                    self.deliver_alias(&alias, m, false);
                 }
             }
             Control::AltactSigSend {
@@ -122,14 +122,17 @@ impl Node {
                         self.remote_exit(from, to, payload, false);
                     }
                 } else {
-                    // A priority message is delivered in arrival order, as an
-                    // ordinary one: a Rust mailbox has one queue.
+                    // A priority message jumps the queue only when sent to a
+                    // priority alias; to a pid or a name (whose priority
+                    // reception a Rust process cannot enable) it is ordinary.
                     match to {
                         SigTarget::Pid(p) => self.deliver(&p, payload),
                         SigTarget::Name(n) => {
                             self.send_local_named(&n.name, payload);
                         }
-                        SigTarget::Alias(a) => self.deliver_alias(&a, payload),
+                        SigTarget::Alias(a) => {
+                            self.deliver_alias(&a, payload, flags & altact::PRIO != 0)
+                        }
                     }
                 }
             }

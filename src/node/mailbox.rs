@@ -4,6 +4,7 @@ use super::lock;
 use crate::proto::etf::CheckedTerm;
 use eetf::Term;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -15,6 +16,9 @@ use std::task::{Context, Poll, Waker};
 #[derive(Default)]
 pub(crate) struct MailboxState {
     queue: VecDeque<Msg>,
+    /// Priority messages (OTP 28's `erlang:send(Alias, Msg, [priority])` to a
+    /// priority alias), taken before everything in `queue`.
+    prio: VecDeque<Msg>,
     waker: Option<Waker>,
     /// The sending side is gone: the process has ended.
     closed: bool,
@@ -35,12 +39,21 @@ pub(crate) struct Origin {
     pub id: u64,
 }
 
+/// What both ends of a mailbox share.
+#[derive(Default)]
+pub(crate) struct Shared {
+    state: Mutex<MailboxState>,
+    /// Set while `state.prio` holds messages: the receiver checks it (without
+    /// the lock) before each message it takes.
+    has_prio: AtomicBool,
+}
+
 /// The process table's end of a mailbox. Dropping it (when the process leaves
 /// the table) closes the mailbox: the receiver then sees [`ReceiveError::Exited`].
-pub(crate) struct MailboxTx(Arc<Mutex<MailboxState>>);
+pub(crate) struct MailboxTx(Arc<Shared>);
 
 /// The process's end of its mailbox.
-pub(crate) struct MailboxRx(Arc<Mutex<MailboxState>>);
+pub(crate) struct MailboxRx(Arc<Shared>);
 
 /// Message slots a waiting mailbox may keep allocated from an earlier burst.
 const IDLE_KEEP: usize = 4096;
@@ -52,19 +65,34 @@ pub(crate) fn test_mailbox() -> (MailboxTx, impl Sized) {
 }
 
 pub(crate) fn mailbox() -> (MailboxTx, MailboxRx) {
-    let shared = Arc::new(Mutex::new(MailboxState::default()));
+    let shared = Arc::new(Shared::default());
     (MailboxTx(shared.clone()), MailboxRx(shared))
 }
 
 impl MailboxTx {
     /// Queues `msg`; gives it back if the process has ended.
     pub(crate) fn send(&self, msg: Msg) -> Result<(), Msg> {
+        self.push(msg, false)
+    }
+
+    /// Queues a priority message: the receiver takes it before every ordinary
+    /// message still waiting (priority messages keep their order among themselves).
+    pub(crate) fn send_priority(&self, msg: Msg) -> Result<(), Msg> {
+        self.push(msg, true)
+    }
+
+    fn push(&self, msg: Msg, priority: bool) -> Result<(), Msg> {
         let waker = {
-            let mut s = lock(&self.0);
+            let mut s = lock(&self.0.state);
             if s.closed {
                 return Err(msg);
             }
-            s.queue.push_back(msg);
+            if priority {
+                s.prio.push_back(msg);
+                self.0.has_prio.store(true, Ordering::Release);
+            } else {
+                s.queue.push_back(msg);
+            }
             s.waker.take()
         };
         if let Some(w) = waker {
@@ -77,7 +105,7 @@ impl MailboxTx {
 impl Drop for MailboxTx {
     fn drop(&mut self) {
         let waker = {
-            let mut s = lock(&self.0);
+            let mut s = lock(&self.0.state);
             s.closed = true;
             s.waker.take()
         };
@@ -88,17 +116,34 @@ impl Drop for MailboxTx {
 }
 
 impl MailboxRx {
-    /// Moves everything queued into `into` (which must be empty), swapping
-    /// buffers so that neither side allocates; `Ready(false)` once closed and
-    /// drained.
+    /// Whether priority messages are waiting (see [`MailboxRx::take_priority`]).
+    pub(crate) fn has_priority(&self) -> bool {
+        self.0.has_prio.load(Ordering::Acquire)
+    }
+
+    /// Takes the waiting priority messages, oldest first.
+    pub(crate) fn take_priority(&self) -> VecDeque<Msg> {
+        let mut s = lock(&self.0.state);
+        self.0.has_prio.store(false, Ordering::Release);
+        std::mem::take(&mut s.prio)
+    }
+
+    /// Moves every ordinary message queued into `into` (which must be empty),
+    /// swapping buffers so that neither side allocates; `Ready(false)` once
+    /// closed and drained. Also ready (with `into` left empty) when only
+    /// priority messages wait, which the caller takes with
+    /// [`MailboxRx::take_priority`].
     pub(crate) fn poll_take_all(
         &self,
         into: &mut VecDeque<Msg>,
         cx: &mut Context<'_>,
     ) -> Poll<bool> {
-        let mut s = lock(&self.0);
+        let mut s = lock(&self.0.state);
         if !s.queue.is_empty() {
             std::mem::swap(&mut s.queue, into);
+            return Poll::Ready(true);
+        }
+        if !s.prio.is_empty() {
             return Poll::Ready(true);
         }
         if s.closed {
@@ -165,7 +210,7 @@ mod tests {
     #[tokio::test]
     async fn a_send_after_close_gives_the_message_back() {
         let (tx, rx) = mailbox();
-        lock(&rx.0).closed = true;
+        lock(&rx.0.state).closed = true;
         assert_eq!(send(&tx, term::atom("late")), Err(term::atom("late")));
     }
 }

@@ -38,9 +38,13 @@ pub struct Process {
     pid: Pid,
     rx: MailboxRx,
     /// Messages taken out of the mailbox by a selective receive and not yet matched.
+    /// Priority messages first (the first `saved_prio`), then ordinary ones.
     saved: VecDeque<Term>,
-    /// Messages taken out of the mailbox in one go, after `saved` in order.
+    /// Messages taken out of the mailbox in one go, after `saved` in order;
+    /// the first `fetched_prio` are priority messages.
     fetched: VecDeque<Msg>,
+    saved_prio: u32,
+    fetched_prio: u32,
     /// Set when the process's end has already been handled (spawned tasks report their own reason).
     finished: bool,
 }
@@ -71,6 +75,8 @@ impl Node {
             rx,
             saved: VecDeque::new(),
             fetched: VecDeque::new(),
+            saved_prio: 0,
+            fetched_prio: 0,
             finished: false,
         }
     }
@@ -141,6 +147,8 @@ impl Node {
             rx,
             saved: VecDeque::new(),
             fetched: VecDeque::new(),
+            saved_prio: 0,
+            fetched_prio: 0,
             finished: true,
         };
         let node = self.clone();
@@ -252,12 +260,9 @@ impl Process {
         &self.node
     }
 
-    /// The next message.
+    /// The next message (priority messages first, see [`Process::alias_priority`]).
     pub async fn receive(&mut self) -> Result<Term, ReceiveError> {
-        if let Some(m) = self.saved.pop_front() {
-            return Ok(m);
-        }
-        self.next_from_mailbox().await
+        self.receive_from_wire().await.map(|(term, _)| term)
     }
 
     /// The next message, with the bytes it came in as and the peer that sent it, for a
@@ -265,36 +270,67 @@ impl Process {
     pub(crate) async fn receive_from_wire(
         &mut self,
     ) -> Result<(Term, Option<FromWire>), ReceiveError> {
+        self.absorb_priority();
+        if self.saved_prio > 0 {
+            self.saved_prio -= 1;
+        } else if self.fetched_prio > 0 {
+            return self.next_with_wire().await.map(|(t, w, _)| (t, w));
+        }
         if let Some(m) = self.saved.pop_front() {
             return Ok((m, None));
         }
-        self.next_with_wire().await
+        self.next_with_wire().await.map(|(t, w, _)| (t, w))
     }
 
-    /// The next message after `saved`: from `fetched`, refilled from the mailbox.
-    /// Cancel-safe: a message is only taken when it is returned.
+    /// Moves priority messages waiting in the mailbox to the front of
+    /// `fetched`, after the priority messages already there.
+    fn absorb_priority(&mut self) {
+        if !self.rx.has_priority() {
+            return;
+        }
+        for m in self.rx.take_priority() {
+            self.fetched.insert(self.fetched_prio as usize, m);
+            self.fetched_prio += 1;
+        }
+    }
+
+    /// Keeps a message a selective receive did not take: a priority one after
+    /// the priority messages kept, an ordinary one at the end.
+    fn save(&mut self, m: Term, priority: bool) {
+        if priority {
+            self.saved.insert(self.saved_prio as usize, m);
+            self.saved_prio += 1;
+        } else {
+            self.saved.push_back(m);
+        }
+    }
+
+    /// The next message after `saved`: from `fetched`, refilled from the mailbox,
+    /// and whether it is a priority message. Cancel-safe: a message is only
+    /// taken when it is returned.
     ///
     /// A checked message from a peer is built here; one that cannot be (a map with
     /// duplicate keys) is dropped, and the connection it came on is closed, as a
     /// connection that sent an undecodable message is.
-    async fn next_from_mailbox(&mut self) -> Result<Term, ReceiveError> {
-        self.next_with_wire().await.map(|(term, _)| term)
-    }
-
-    /// [`Process::next_from_mailbox`], keeping a checked message's bytes and origin.
-    async fn next_with_wire(&mut self) -> Result<(Term, Option<FromWire>), ReceiveError> {
+    async fn next_with_wire(&mut self) -> Result<(Term, Option<FromWire>, bool), ReceiveError> {
         loop {
+            self.absorb_priority();
             if self.fetched.is_empty() {
                 let (rx, fetched) = (&self.rx, &mut self.fetched);
                 if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
                     return Err(ReceiveError::Exited);
                 }
+                continue;
+            }
+            let priority = self.fetched_prio > 0;
+            if priority {
+                self.fetched_prio -= 1;
             }
             match self.fetched.pop_front() {
                 None => return Err(ReceiveError::Exited),
                 Some(m) => {
-                    if let Some(built) = self.build_with_wire(m) {
-                        return Ok(built);
+                    if let Some((term, wire)) = self.build_with_wire(m) {
+                        return Ok((term, wire, priority));
                     }
                 }
             }
@@ -332,9 +368,14 @@ impl Process {
     /// which `pred` holds (the others stay, in order).
     pub(crate) fn flush_matching(&mut self, mut pred: impl FnMut(&Term) -> bool) {
         loop {
+            self.absorb_priority();
             while let Some(m) = self.fetched.pop_front() {
+                let priority = self.fetched_prio > 0;
+                if priority {
+                    self.fetched_prio -= 1;
+                }
                 if let Some(t) = self.build(m) {
-                    self.saved.push_back(t);
+                    self.save(t, priority);
                 }
             }
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -342,11 +383,23 @@ impl Process {
             if !matches!(
                 rx.poll_take_all(fetched, &mut cx),
                 std::task::Poll::Ready(true)
-            ) {
+            ) && !self.rx.has_priority()
+            {
                 break;
             }
         }
-        self.saved.retain(|m| !pred(m));
+        let mut i = 0;
+        let mut prio_left = self.saved_prio;
+        self.saved.retain(|m| {
+            let is_prio = i < self.saved_prio;
+            i += 1;
+            let keep = !pred(m);
+            if is_prio && !keep {
+                prio_left -= 1;
+            }
+            keep
+        });
+        self.saved_prio = prio_left;
     }
 
     /// The next message, or `Timeout`.
@@ -363,15 +416,29 @@ impl Process {
         &mut self,
         mut pred: impl FnMut(&Term) -> bool,
     ) -> Result<Term, ReceiveError> {
+        // Priority messages already fetched are looked at before the ordinary
+        // messages kept from earlier receives.
+        self.absorb_priority();
+        while self.fetched_prio > 0 {
+            self.fetched_prio -= 1;
+            if let Some(m) = self.fetched.pop_front()
+                && let Some(t) = self.build(m)
+            {
+                self.save(t, true);
+            }
+        }
         if let Some(i) = self.saved.iter().position(&mut pred) {
+            if (i as u32) < self.saved_prio {
+                self.saved_prio -= 1;
+            }
             return self.saved.remove(i).ok_or(ReceiveError::Exited);
         }
         loop {
-            let m = self.next_from_mailbox().await?;
+            let (m, _, priority) = self.next_with_wire().await?;
             if pred(&m) {
                 return Ok(m);
             }
-            self.saved.push_back(m);
+            self.save(m, priority);
         }
     }
 
@@ -482,7 +549,28 @@ impl Process {
     pub fn alias(&self) -> Reference {
         // The process is alive while its handle exists, so this always succeeds.
         self.node
-            .alias(&self.pid)
+            .alias(&self.pid, false)
+            .unwrap_or_else(|| self.node.make_ref())
+    }
+
+    /// A new priority alias, as OTP 28's `alias([priority])`: a priority
+    /// message sent to it (`erlang:send(Alias, Msg, [priority])`, or
+    /// [`Process::send_priority`]) is received before every ordinary message
+    /// waiting in this process's mailbox; an ordinary message sent to it is
+    /// queued as usual.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut p: erlnode::Process) {
+    /// let urgent = p.alias_priority();
+    /// // ... hand `urgent` to a peer; its `:erlang.send(urgent, :stop, [:priority])`
+    /// // is the next message received, however many are queued.
+    /// let next = p.receive().await;
+    /// # let _ = (urgent, next);
+    /// # }
+    /// ```
+    pub fn alias_priority(&self) -> Reference {
+        self.node
+            .alias(&self.pid, true)
             .unwrap_or_else(|| self.node.make_ref())
     }
 

@@ -93,8 +93,9 @@ pub(crate) struct ProcessTable {
     pub procs: HashMap<PidKey, ProcEntry>,
     pub names: HashMap<String, Pid>,
     pub remote_monitors: HashMap<Reference, RemoteMonitor>,
-    /// Active process aliases of local processes: alias -> owner.
-    pub aliases: HashMap<Reference, Pid>,
+    /// Active process aliases of local processes: alias -> owner, and whether
+    /// the alias takes priority messages (OTP 28's `alias([priority])`).
+    pub aliases: HashMap<Reference, (Pid, bool)>,
     next_id: u32,
     serial: u32,
 }

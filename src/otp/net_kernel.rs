@@ -23,7 +23,7 @@ pub(crate) fn start(node: &Node) {
                             term::tuple(vec![term::atom("error"), term::atom("not_supported")])
                         }
                     };
-                    gen_reply(&n, from, reply);
+                    gen_reply(&n, "net_kernel", from, reply);
                 }
                 _ => tracing::debug!(
                     "net_kernel: ignoring {}",

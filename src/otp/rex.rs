@@ -68,7 +68,7 @@ fn handle(node: &Node, msg: eetf::Term) {
                             Ok(v) => v,
                             Err(ex) => ex.to_badrpc(),
                         };
-                    gen_reply(&node, &from, reply);
+                    gen_reply(&node, "rex", &from, reply);
                 });
             }
             _ => {
@@ -78,6 +78,7 @@ fn handle(node: &Node, msg: eetf::Term) {
                 );
                 gen_reply(
                     node,
+                    "rex",
                     from,
                     term::tuple(vec![term::atom("badrpc"), term::atom("unsupported")]),
                 );

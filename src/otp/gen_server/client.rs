@@ -128,7 +128,7 @@ impl Process {
                 (Dest::Name { name, node: n }, mref)
             }
         };
-        node.add_alias(&me, &mref);
+        node.add_alias(&me, &mref, false);
         let tag = alias_tag(&mref);
         let msg = term::tuple(vec![
             term::atom("$gen_call"),

@@ -94,26 +94,11 @@ impl ReplyTo {
     /// else to the caller's pid.
     pub fn reply(&self, reply: Term) {
         let msg = term::tuple(vec![self.tag.clone(), reply]);
-        if let Some(alias) = alias_of(&self.tag) {
+        if let Some(alias) = crate::otp::alias_of(&self.tag) {
             self.node.send_alias(&self.server, &alias, &msg, false);
         } else {
             self.node.send(&self.caller, msg);
         }
-    }
-}
-
-/// The alias in a `[alias | Ref]` tag, or in `[[alias | Ref] | _]` (multi-call form).
-fn alias_of(tag: &Term) -> Option<eetf::Reference> {
-    let Term::ImproperList(l) = tag else {
-        return None;
-    };
-    match (l.elements.as_slice(), &*l.last) {
-        ([a], Term::Reference(r)) if term::is_atom(a, "alias") => Some((**r).clone()),
-        ([inner, ..], _) => match inner {
-            Term::ImproperList(_) => alias_of(inner),
-            _ => None,
-        },
-        _ => None,
     }
 }
 

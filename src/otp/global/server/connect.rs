@@ -360,6 +360,6 @@ impl Server {
             Some(p) => term::pid(&p),
             None => term::atom("undefined"),
         };
-        gen_reply(&self.node, &from, r);
+        gen_reply(&self.node, GNS, &from, r);
     }
 }

@@ -476,7 +476,7 @@ impl Server {
                 Some(SyncReply::Rust(tx)) => {
                     let _ = tx.send(());
                 }
-                Some(SyncReply::Call(from)) => gen_reply(&node, &from, term::atom("ok")),
+                Some(SyncReply::Call(from)) => gen_reply(&node, GNS, &from, term::atom("ok")),
                 None => {}
             }
             false
@@ -675,7 +675,7 @@ impl Server {
                 return;
             }
         };
-        gen_reply(&self.node, &from, reply);
+        gen_reply(&self.node, GNS, &from, reply);
     }
 }
 
