@@ -694,3 +694,120 @@ async fn spawned_processes_do_not_wait_forever_on_a_silent_group_leader() {
     echo.still_echoing().await;
     node.shutdown().await;
 }
+
+/// The `Down` event of `peer`, whose reason names what closed it (within 20 s).
+async fn down_reason(
+    events: &mut tokio::sync::broadcast::Receiver<erlnode::NodeEvent>,
+    peer: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(erlnode::NodeEvent::Down { node, reason })) if node == peer => return reason,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("no node down for {peer}: {other:?}"),
+        }
+    }
+}
+
+/// A peer (with the cookie) making the node hold links and monitors for its pids
+/// without end: one pid past max_signals_per_remote_pid (monitors by pid and by name, a
+/// link, a spawn_request with `monitor`), or many pids together past
+/// max_signals_per_peer, is disconnected, naming the limit; everything it set up goes
+/// with it (also what it sent after the frame that went over), and the Elixir node's
+/// connection is untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn links_and_monitors_per_remote_pid_and_per_peer_are_limited() {
+    if !have_elixir("links_and_monitors_per_remote_pid_and_per_peer_are_limited") {
+        return;
+    }
+    use erlnode::proto::control::{Control, PidOrName};
+    let epmd = free_port();
+    let b = erlnode::Node::builder(sname(&unique("rust")))
+        .max_signals_per_remote_pid(1000)
+        .max_signals_per_peer(5000);
+    let (node, echo) = lib_node_with_echoer(b, epmd).await;
+    let target = node.whereis("echo").unwrap();
+    let mut events = node.subscribe();
+    let monitor = |from: &eetf::Pid, to: PidOrName| {
+        frame(
+            &Control::MonitorP {
+                from: from.clone(),
+                to,
+                reference: node.make_ref(),
+            },
+            None,
+        )
+    };
+    for kind in ["by pid", "by name", "link", "spawn", "many pids"] {
+        let (s, evil) = authenticated(node.port(), node.name()).await;
+        let one = eetf::Pid::new(evil.as_str(), 1, 0, 7);
+        let other = eetf::Pid::new(evil.as_str(), 2, 0, 7);
+        let mut bytes = Vec::new();
+        if kind == "many pids" {
+            // 900 each (under the per-pid limit) from 6 pids: 5400 in all.
+            for i in 0..5400u32 {
+                let from = eetf::Pid::new(evil.as_str(), 100 + i / 900, 0, 7);
+                bytes.extend_from_slice(&monitor(&from, PidOrName::Pid(target.clone())));
+            }
+        } else {
+            // 1000 (the limit) from one pid, half of them by name.
+            for i in 0..1000 {
+                let to = if i % 2 == 0 {
+                    PidOrName::Pid(target.clone())
+                } else {
+                    PidOrName::Name(eetf::Atom::from("echo"))
+                };
+                bytes.extend_from_slice(&monitor(&one, to));
+            }
+            // Then the one too many.
+            let over = match kind {
+                "by pid" => monitor(&one, PidOrName::Pid(target.clone())),
+                "by name" => monitor(&one, PidOrName::Name(eetf::Atom::from("echo"))),
+                "link" => frame(
+                    &Control::Link {
+                        from: one.clone(),
+                        to: target.clone(),
+                    },
+                    None,
+                ),
+                _ => frame(
+                    &Control::SpawnRequest {
+                        req_id: node.make_ref(),
+                        from: one.clone(),
+                        group_leader: target.clone(),
+                        module: eetf::Atom::from("erlang"),
+                        function: eetf::Atom::from("self"),
+                        arity: 0,
+                        options: eetf::Term::from(eetf::List::from(vec![eetf::Term::from(
+                            eetf::Atom::from("monitor"),
+                        )])),
+                    },
+                    Some(&eetf::Term::from(eetf::List::nil())),
+                ),
+            };
+            bytes.extend_from_slice(&over);
+        }
+        // What follows the frame that went over is not applied either.
+        for _ in 0..500 {
+            bytes.extend_from_slice(&monitor(&other, PidOrName::Pid(target.clone())));
+        }
+        let mut s = write_all_bg(s, bytes).await.unwrap();
+        assert!(closed(&mut s).await, "{kind}: the connection stayed open");
+        let reason = down_reason(&mut events, &evil).await;
+        let limit = if kind == "many pids" {
+            "limit max_signals_per_peer"
+        } else {
+            "limit max_signals_per_remote_pid"
+        };
+        assert!(reason.starts_with(limit), "{kind}: {reason}");
+        eventually("nothing held for the peer once it is gone", || {
+            node.ties_with(&evil) == 0
+        })
+        .await;
+        assert!(node.connected_nodes().iter().all(|n| *n != evil), "{kind}");
+    }
+    echo.still_echoing().await;
+    node.shutdown().await;
+}

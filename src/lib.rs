@@ -47,9 +47,9 @@ pub use eetf;
 pub use eetf::{Atom, Pid, Reference, Term};
 pub use node::{
     CallError, Cookie, CookieError, DEFAULT_MAX_FRAME, DEFAULT_MAX_INCOMING_BUFFERED,
-    DEFAULT_MAX_REASSEMBLY, DEFAULT_MAX_SEND_QUEUE, IoStats, Node, NodeBuilder, NodeError,
-    NodeEvent, Process, READ_BUFFER_ALLOWANCE, ReceiveError, TlsConfig, TlsError, TlsSide,
-    TlsVerify, TlsVersion,
+    DEFAULT_MAX_REASSEMBLY, DEFAULT_MAX_SEND_QUEUE, DEFAULT_MAX_SIGNALS_PER_PEER,
+    DEFAULT_MAX_SIGNALS_PER_REMOTE_PID, IoStats, Node, NodeBuilder, NodeError, NodeEvent, Process,
+    READ_BUFFER_ALLOWANCE, ReceiveError, TlsConfig, TlsError, TlsSide, TlsVerify, TlsVersion,
 };
 pub use otp::rpc::{CallContext, Class, Exception, RpcFuture};
 

@@ -381,7 +381,12 @@ async fn handshake<S: DistStream>(
 /// until either ends.
 async fn run_connection<S: DistStream>(node: Node, stream: S, leftover: Vec<u8>, est: Established) {
     let peer = est.peer_name.clone();
-    let peers::Attached { id, queue, waiters } = peers::connection_up(&node, &est);
+    let peers::Attached {
+        id,
+        queue,
+        waiters,
+        origin,
+    } = peers::connection_up(&node, &est);
     tracing::info!(hidden = est.peer_hidden(), "node up: {peer}");
     tracing::debug!(flags = %est.flags, "negotiated flags");
     let _ = node.inner.events.send(NodeEvent::Up {
@@ -408,9 +413,8 @@ async fn run_connection<S: DistStream>(node: Node, stream: S, leftover: Vec<u8>,
     let writer = tokio::spawn(
         writer(node.clone(), peer.clone(), id, w, queue, ticktime / 4).in_current_span(),
     );
-    let reader = tokio::spawn(
-        reader(node.clone(), peer.clone(), id, r, leftover, ticktime).in_current_span(),
-    );
+    let reader =
+        tokio::spawn(reader(node.clone(), origin, r, leftover, ticktime).in_current_span());
     peers::attach_tasks(
         &node,
         &peer,
@@ -481,18 +485,14 @@ async fn write_counted<W: AsyncWrite + Unpin>(
 
 async fn reader<R: AsyncRead + Unpin>(
     node: Node,
-    peer: String,
-    id: u64,
+    origin: std::sync::Arc<Origin>,
     mut r: R,
     leftover: Vec<u8>,
     ticktime: Duration,
 ) {
     let mut buf = bytes::BytesMut::with_capacity(64 * 1024);
     buf.extend_from_slice(&leftover);
-    let origin = std::sync::Arc::new(Origin {
-        peer: peer.clone(),
-        id,
-    });
+    let (peer, id) = (origin.peer.as_str(), origin.id);
     // One timer for the tick timeout, re-armed from the time of the last read
     // only when it fires, rather than a new timer around every read.
     let mut last_read = Instant::now();
@@ -515,7 +515,14 @@ async fn reader<R: AsyncRead + Unpin>(
                         tracing::trace!(frame = %Hex(body), "raw frame");
                         messages += 1;
                         match read_message(body, &mut cache, &mut partial) {
-                            Ok(Some(msg)) => node.dispatch(&origin, msg),
+                            Ok(Some(msg)) => {
+                                node.dispatch(&origin, msg);
+                                // Closed by what it sent, or meanwhile by another
+                                // task: the frames after it are not applied.
+                                if origin.is_closed() {
+                                    break 'conn "closed while its frames were applied".to_string();
+                                }
+                            }
                             Ok(None) => {}
                             Err(e) => {
                                 tracing::error!("undecodable message from {peer}: {e}");
@@ -579,7 +586,7 @@ async fn reader<R: AsyncRead + Unpin>(
         }
     };
     drop(held);
-    peers::connection_down(&node, &peer, id, reason);
+    peers::connection_down(&node, peer, id, reason);
 }
 
 /// A reader's share of the node's count of buffered incoming bytes (its buffer's

@@ -1,6 +1,7 @@
 //! Incoming control messages from a peer, applied to the local process table.
 
 use super::mailbox::{Msg, Origin};
+use super::table::TieLimit;
 use super::{Node, peers};
 use crate::proto::control::{CheckedMessage, Control, Payload, SigTarget, altact};
 use crate::term;
@@ -47,12 +48,32 @@ fn control_name(control: &Control) -> &'static str {
 }
 
 impl Node {
+    /// A link or monitor from `from` would take what the node holds for its peer
+    /// past `limit`: the connection is closed (removing all it set up), with one line.
+    fn over_tie_limit(&self, origin: &Origin, from: &eetf::Pid, limit: TieLimit) {
+        let peer = origin.peer.as_str();
+        let reason = match limit {
+            TieLimit::PerPid { limit, .. } => format!(
+                "limit max_signals_per_remote_pid: links and monitors held for {} would go over {limit}",
+                crate::term::print::shown_pid(from, self.name())
+            ),
+            TieLimit::PerPeer { limit, .. } => format!(
+                "limit max_signals_per_peer: links and monitors held for processes of {peer} would go over {limit}"
+            ),
+        };
+        tracing::error!("closing the connection to {peer}: {reason}");
+        peers::connection_down(self, peer, origin.id, reason);
+    }
+
     /// Applies one message from the peer `origin` names. Never fails: what cannot be
     /// applied is logged and dropped.
     pub(crate) fn dispatch(&self, origin: &Arc<Origin>, msg: CheckedMessage) {
         let CheckedMessage { control, payload } = msg;
         let peer = origin.peer.as_str();
         tracing::debug!(?control, "received");
+        if origin.is_closed() {
+            return;
+        }
         // As OTP's dist.c: links, monitors, exits and spawns come from the sending
         // node's own processes, else the connection is closed. Whatever they set up
         // is then undone when that connection goes (node_down_signals).
@@ -136,7 +157,12 @@ impl Node {
                     }
                 }
             }
-            Control::Link { from, to } => self.remote_link(from, to),
+            Control::Link { from, to } => {
+                let sender = from.clone();
+                if let Err(limit) = self.remote_link(origin, from, to) {
+                    self.over_tie_limit(origin, &sender, limit);
+                }
+            }
             Control::Unlink { from, to } => self.remote_unlink(&from, &to),
             Control::UnlinkId { id, from, to } => {
                 self.remote_unlink(&from, &to);
@@ -159,16 +185,19 @@ impl Node {
                 from,
                 to,
                 reference,
-            } => self.remote_monitor_request(from, to, reference),
+            } => {
+                let sender = from.clone();
+                if let Err(limit) = self.remote_monitor_request(origin, from, to, reference) {
+                    self.over_tie_limit(origin, &sender, limit);
+                }
+            }
             Control::DemonitorP { reference, to, .. } => {
                 let pid = match &to {
                     crate::proto::control::PidOrName::Pid(p) => Some(p.clone()),
                     crate::proto::control::PidOrName::Name(a) => self.whereis(&a.name),
                 };
-                if let Some(p) = pid
-                    && let Some(e) = super::lock(&self.inner.table).get_mut(&p)
-                {
-                    e.remove_monitor(&reference);
+                if let Some(p) = pid {
+                    super::lock(&self.inner.table).remove_monitor(&p, &reference);
                 }
             }
             Control::MonitorPExit {
@@ -185,9 +214,23 @@ impl Node {
                 arity,
                 options,
             } => {
+                // The link and monitor it asks for are counted before anything is spawned.
+                let ties = crate::otp::spawn::ties_requested(&options);
+                let room = match ties {
+                    0 => Ok(()),
+                    n => {
+                        super::lock(&self.inner.table)
+                            .ties()
+                            .room(&from, n, self.inner.tie_limits)
+                    }
+                };
+                if let Err(limit) = room {
+                    self.over_tie_limit(origin, &from, limit);
+                    return;
+                }
                 let args = payload.unwrap_or_else(term::nil);
                 self.spawn_request(
-                    peer,
+                    origin,
                     crate::otp::spawn::SpawnRequest {
                         req_id,
                         from,

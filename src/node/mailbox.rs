@@ -32,11 +32,35 @@ pub(crate) enum Msg {
     Checked(CheckedTerm, Arc<Origin>),
 }
 
-/// The connection a checked message came on, closed if the message cannot be built.
+/// A connection in its connected phase: what its messages came on (closed if one
+/// cannot be built), and whether it has gone.
 #[derive(Debug)]
 pub(crate) struct Origin {
     pub peer: String,
     pub id: u64,
+    /// Set by `peers::connection_down` before it removes what the connection set
+    /// up: from then on its reader applies nothing more.
+    closed: AtomicBool,
+}
+
+impl Origin {
+    pub(crate) fn new(peer: String, id: u64) -> Origin {
+        Origin {
+            peer,
+            id,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Marks the connection gone.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether the connection has gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
 }
 
 /// What both ends of a mailbox share.

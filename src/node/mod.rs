@@ -21,6 +21,7 @@ mod tls_optfile;
 
 pub use crate::otp::rpc::CallContext;
 pub use cookie::{Cookie, CookieError};
+pub(crate) use mailbox::Origin;
 pub use process::{Process, ReceiveError};
 pub use rpc_client::CallError;
 pub use stats::IoStats;
@@ -112,6 +113,14 @@ pub const DEFAULT_MAX_FRAME: usize = crate::proto::framing::DEFAULT_MAX_MESSAGE;
 /// The default of [`NodeBuilder::max_incoming_buffered`]: 256 MiB.
 pub const DEFAULT_MAX_INCOMING_BUFFERED: usize = 256 * 1024 * 1024;
 
+/// The default of [`NodeBuilder::max_signals_per_remote_pid`]: 100 000 links and
+/// monitors held for one process of another node.
+pub const DEFAULT_MAX_SIGNALS_PER_REMOTE_PID: usize = 100_000;
+
+/// The default of [`NodeBuilder::max_signals_per_peer`]: 1 000 000 links and monitors
+/// held for the processes of one node.
+pub const DEFAULT_MAX_SIGNALS_PER_PEER: usize = 1_000_000;
+
 /// Bytes of read buffer each connection may hold without counting towards
 /// [`NodeBuilder::max_incoming_buffered`].
 pub const READ_BUFFER_ALLOWANCE: usize = 256 * 1024;
@@ -132,6 +141,8 @@ pub struct NodeBuilder {
     max_frame: usize,
     max_incoming_buffered: usize,
     max_reassembly: usize,
+    max_signals_per_remote_pid: usize,
+    max_signals_per_peer: usize,
 }
 
 impl NodeBuilder {
@@ -152,6 +163,8 @@ impl NodeBuilder {
             max_frame: DEFAULT_MAX_FRAME,
             max_incoming_buffered: DEFAULT_MAX_INCOMING_BUFFERED,
             max_reassembly: DEFAULT_MAX_REASSEMBLY,
+            max_signals_per_remote_pid: DEFAULT_MAX_SIGNALS_PER_REMOTE_PID,
+            max_signals_per_peer: DEFAULT_MAX_SIGNALS_PER_PEER,
         }
     }
     /// The cookie; without one, `~/.erlang.cookie` is read (and created if absent).
@@ -221,6 +234,23 @@ impl NodeBuilder {
         self.max_reassembly = bytes;
         self
     }
+    /// Links and monitors the node may hold for one process of another node
+    /// (default [`DEFAULT_MAX_SIGNALS_PER_REMOTE_PID`]): links between it and local
+    /// processes, and monitors it holds on local processes (by pid or by name). A
+    /// peer whose `LINK`, `MONITOR_P` or `spawn_request` (with `link` or `monitor`)
+    /// would go past it is disconnected, which removes all it set up.
+    pub fn max_signals_per_remote_pid(mut self, n: usize) -> Self {
+        self.max_signals_per_remote_pid = n;
+        self
+    }
+    /// Links and monitors the node may hold for all the processes of one node
+    /// together, counted as for [`NodeBuilder::max_signals_per_remote_pid`] (default
+    /// [`DEFAULT_MAX_SIGNALS_PER_PEER`]), so that a peer cannot use many pids to get
+    /// around that limit. A peer that would go past it is disconnected.
+    pub fn max_signals_per_peer(mut self, n: usize) -> Self {
+        self.max_signals_per_peer = n;
+        self
+    }
 
     /// Runs distribution over TLS, as BEAM nodes started with
     /// `-proto_dist inet_tls` do: every connection, accepted or dialled, is TLS
@@ -270,6 +300,7 @@ impl NodeBuilder {
             epmd_client::register_or_serve(epmd_port, &alive, port, self.hidden).await?;
         let creation = registration.creation();
         let (events, _) = broadcast::channel(256);
+        let table = table::ProcessTable::new(Atom::from(name.as_str()));
         let inner = Arc::new(Inner {
             atom: Atom::from(name.as_str()),
             name,
@@ -284,9 +315,13 @@ impl NodeBuilder {
             max_incoming_buffered: self.max_incoming_buffered,
             incoming_buffered: AtomicUsize::new(0),
             max_reassembly: self.max_reassembly,
+            tie_limits: table::TieLimits {
+                per_pid: self.max_signals_per_remote_pid,
+                per_peer: self.max_signals_per_peer,
+            },
             epmd_port,
             listen_port: port,
-            table: Mutex::new(table::ProcessTable::new()),
+            table: Mutex::new(table),
             peers: Mutex::new(peers::Peers::new(self.max_send_queue)),
             events,
             next_ref: AtomicU32::new(1),
@@ -326,6 +361,8 @@ pub(crate) struct Inner {
     /// Read-buffer bytes over [`READ_BUFFER_ALLOWANCE`] held by all connections.
     incoming_buffered: AtomicUsize,
     pub(crate) max_reassembly: usize,
+    /// `max_signals_per_remote_pid` and `max_signals_per_peer`.
+    tie_limits: table::TieLimits,
     epmd_port: u16,
     listen_port: u16,
     table: Mutex<table::ProcessTable>,

@@ -1,5 +1,6 @@
 //! The connection table: one entry per peer node, its outgoing queue, dialling on first send, simultaneous-connect rules.
 
+use super::mailbox::Origin;
 use super::outqueue::{OutQueue, QueueOwner};
 use super::{Node, NodeEvent, lock};
 
@@ -18,6 +19,8 @@ pub(crate) enum PeerState {
         /// The flags in force on the connection (ours AND the peer's).
         flags: crate::proto::flags::DistFlags,
         tasks: Vec<AbortHandle>,
+        /// The connection as its reader and its messages know it; closed when it goes.
+        origin: Arc<Origin>,
     },
 }
 
@@ -124,6 +127,8 @@ pub(crate) struct Attached {
     pub id: u64,
     pub queue: Arc<OutQueue>,
     pub waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The connection, for its reader.
+    pub origin: Arc<Origin>,
 }
 
 /// A handshake succeeded: attach the entry's queue (frames sent while we
@@ -137,28 +142,32 @@ pub(crate) fn connection_up(node: &Node, info: &Established) -> Attached {
         .is_some_and(|e| matches!(e.state, PeerState::Dialing { .. }) && !e.attached);
     if !reusable {
         if let Some(PeerEntry {
-            state: PeerState::Up { tasks, .. },
+            state: PeerState::Up { tasks, origin, .. },
             ..
         }) = peers.map.remove(&peer)
         {
+            origin.close();
             tasks.iter().for_each(AbortHandle::abort);
         }
         let fresh = peers.new_entry(PeerState::Dialing { task: None });
         peers.map.insert(peer.clone(), fresh);
     }
     let fresh = peers.new_entry(PeerState::Dialing { task: None });
-    let e = peers.map.entry(peer).or_insert(fresh);
+    let e = peers.map.entry(peer.clone()).or_insert(fresh);
     e.attached = true;
     let queue = e.queue.queue().clone();
+    let origin = Arc::new(Origin::new(peer, e.id));
     e.state = PeerState::Up {
         hidden: info.peer_hidden(),
         flags: info.flags,
         tasks: Vec::new(),
+        origin: origin.clone(),
     };
     Attached {
         id: e.id,
         queue,
         waiters: std::mem::take(&mut e.waiters),
+        origin,
     }
 }
 
@@ -187,7 +196,10 @@ pub(crate) fn connection_down(node: &Node, peer: &str, id: u64, reason: String) 
         }
     };
     let Some(entry) = entry else { return };
-    if let PeerState::Up { tasks, .. } = entry.state {
+    if let PeerState::Up { tasks, origin, .. } = entry.state {
+        // Before the sweep of node_down_signals: the reader (which may be running
+        // the rest of what it read) adds no link or monitor after it.
+        origin.close();
         tasks.iter().for_each(AbortHandle::abort);
     }
     tracing::info!("node down: {peer} ({reason})");

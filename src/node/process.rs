@@ -235,8 +235,8 @@ impl Node {
             .values()
             .filter_map(|e| e.extra.as_deref())
             .map(|e| {
-                e.links.iter().filter(|p| p.node.name == node).count()
-                    + e.monitors
+                e.links().iter().filter(|p| p.node.name == node).count()
+                    + e.monitors()
                         .values()
                         .filter(|m| m.watcher.node.name == node)
                         .count()
@@ -350,7 +350,7 @@ impl Process {
             Msg::Checked(checked, origin) => match checked.build() {
                 Ok(term) => Some((term, Some(FromWire { checked, origin }))),
                 Err(e) => {
-                    let Origin { peer, id } = &*origin;
+                    let Origin { peer, id, .. } = &*origin;
                     tracing::error!(pid = %self.pid, "undecodable message from {peer}: {e}");
                     peers::connection_down(
                         &self.node,

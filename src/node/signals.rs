@@ -1,6 +1,7 @@
 //! Links, monitors and exit signals: local bookkeeping, their control messages to peers, and noconnection on node-down.
 
-use super::table::{MonitorOnMe, RemoteMonitor};
+use super::mailbox::Origin;
+use super::table::{MonitorOnMe, RemoteMonitor, TieLimit};
 use super::{Node, lock, peers};
 use crate::proto::control::{Control, PidOrName};
 use crate::term;
@@ -39,20 +40,11 @@ impl Node {
         if a == b {
             return;
         }
-        match lock(&self.inner.table).get_mut(a) {
-            Some(e) => {
-                e.extra_mut().links.insert(b.clone());
-            }
-            None => return,
+        if !lock(&self.inner.table).add_link(a, b) {
+            return;
         }
         if self.is_local(b) {
-            let linked = match lock(&self.inner.table).get_mut(b) {
-                Some(e) => {
-                    e.extra_mut().links.insert(a.clone());
-                    true
-                }
-                None => false,
-            };
+            let linked = lock(&self.inner.table).add_link(b, a);
             if !linked {
                 // Linking to a dead process: the linker gets noproc.
                 self.apply_exit_signals(vec![ExitSignal {
@@ -78,9 +70,7 @@ impl Node {
 
     pub(crate) fn unlink(&self, a: &Pid, b: &Pid) {
         for (x, y) in [(a, b), (b, a)] {
-            if let Some(e) = lock(&self.inner.table).get_mut(x) {
-                e.remove_link(y);
-            }
+            lock(&self.inner.table).remove_link(x, y);
         }
         if !self.is_local(b) {
             let id = term::int(i64::from(rand::random::<u32>()) + 1);
@@ -141,28 +131,29 @@ impl Node {
         reference
     }
 
-    /// Records `watcher`'s monitor on a local pid or name; false when no such
-    /// process is alive (the caller then reports noproc).
-    fn add_local_monitor(&self, watcher: &Pid, target: &PidOrName, reference: &Reference) -> bool {
-        let pid = match target {
+    /// The local process a monitor's target names, if it is one of ours.
+    fn local_target(&self, target: &PidOrName) -> Option<Pid> {
+        match target {
             PidOrName::Pid(p) if self.is_local(p) => Some(p.clone()),
             PidOrName::Pid(_) => None,
             PidOrName::Name(a) => self.whereis(&a.name),
-        };
-        let Some(pid) = pid else { return false };
-        match lock(&self.inner.table).get_mut(&pid) {
-            Some(e) => {
-                e.extra_mut().monitors.insert(
-                    reference.clone(),
-                    MonitorOnMe {
-                        watcher: watcher.clone(),
-                        target: target.clone(),
-                    },
-                );
-                true
-            }
-            None => false,
         }
+    }
+
+    /// Records `watcher`'s monitor on a local pid or name; false when no such
+    /// process is alive (the caller then reports noproc).
+    fn add_local_monitor(&self, watcher: &Pid, target: &PidOrName, reference: &Reference) -> bool {
+        let Some(pid) = self.local_target(target) else {
+            return false;
+        };
+        lock(&self.inner.table).add_monitor(
+            &pid,
+            reference.clone(),
+            MonitorOnMe {
+                watcher: watcher.clone(),
+                target: target.clone(),
+            },
+        )
     }
 
     pub(crate) fn demonitor(&self, watcher: &Pid, reference: &Reference) {
@@ -181,12 +172,7 @@ impl Node {
             );
             return;
         }
-        let mut t = lock(&self.inner.table);
-        for e in t.procs.values_mut() {
-            if e.remove_monitor(reference) {
-                break;
-            }
-        }
+        lock(&self.inner.table).remove_monitor_anywhere(reference);
     }
 
     /// Sends an exit signal from `from` to `to` (either may be remote).
@@ -239,7 +225,8 @@ impl Node {
         let Some(extra) = entry.extra else {
             return local;
         };
-        for other in extra.links {
+        let (links, monitors) = extra.into_ties();
+        for other in links {
             if self.is_local(&other) {
                 local.push(ExitSignal {
                     to: other,
@@ -251,7 +238,7 @@ impl Node {
                 self.exit_signal_to(&other, pid, reason.clone(), true);
             }
         }
-        for (reference, m) in extra.monitors {
+        for (reference, m) in monitors {
             if self.is_local(&m.watcher) {
                 let obj = self.down_object(&m.target, self.name());
                 self.deliver(&m.watcher, down_message(&reference, obj, reason.clone()));
@@ -279,13 +266,13 @@ impl Node {
             let is_normal = term::is_atom(&sig.reason, "normal");
             let verdict = {
                 let mut t = lock(&self.inner.table);
+                if sig.link && !t.remove_link(&sig.to, &sig.from) {
+                    // Already unlinked (or gone): the signal is stale.
+                    continue;
+                }
                 let Some(e) = t.get_mut(&sig.to) else {
                     continue;
                 };
-                if sig.link && !e.remove_link(&sig.from) {
-                    // Already unlinked: the signal is stale.
-                    continue;
-                }
                 if is_kill {
                     Some(term::atom("killed"))
                 } else if e.trap_exit {
@@ -315,25 +302,18 @@ impl Node {
         let mut downs = Vec::new();
         {
             let mut t = lock(&self.inner.table);
-            for (k, e) in t.procs.iter_mut() {
-                let Some(e) = e.extra.as_deref_mut() else {
-                    continue;
-                };
-                let me = Pid {
-                    node: self.inner.atom.clone(),
-                    id: k.0,
-                    serial: k.1,
-                    creation: self.inner.creation,
-                };
-                for other in e.links.iter().filter(|p| p.node == atom) {
-                    exits.push(ExitSignal {
-                        to: me.clone(),
-                        from: other.clone(),
-                        reason: term::atom("noconnection"),
-                        link: true,
-                    });
-                }
-                e.monitors.retain(|_, m| m.watcher.node != atom);
+            for ((id, serial), other) in t.node_gone(&atom) {
+                exits.push(ExitSignal {
+                    to: Pid {
+                        node: self.inner.atom.clone(),
+                        id,
+                        serial,
+                        creation: self.inner.creation,
+                    },
+                    from: other,
+                    reason: term::atom("noconnection"),
+                    link: true,
+                });
             }
             let gone: Vec<Reference> = t
                 .remote_monitors
@@ -383,14 +363,40 @@ impl Node {
         }
     }
 
-    /// Incoming MONITOR_P: a remote `watcher` monitors a local pid or name.
+    /// Incoming MONITOR_P on connection `origin`: a remote `watcher` monitors a local
+    /// pid or name. Err when the monitor would take what the node holds for that
+    /// peer past a limit (nothing is recorded then); nothing is recorded either once
+    /// the connection is closed, since what it set up has been removed.
     pub(crate) fn remote_monitor_request(
         &self,
+        origin: &Origin,
         watcher: Pid,
         target: PidOrName,
         reference: Reference,
-    ) {
-        if !self.add_local_monitor(&watcher, &target, &reference) {
+    ) -> Result<(), TieLimit> {
+        let added = match self.local_target(&target) {
+            None => false,
+            Some(pid) => {
+                let mut t = lock(&self.inner.table);
+                // Checked under the table's lock, which node_down_signals takes after
+                // the connection is marked closed: nothing is added after its sweep.
+                if origin.is_closed() {
+                    return Ok(());
+                }
+                if t.get(&pid).is_some() {
+                    t.ties().room(&watcher, 1, self.inner.tie_limits)?;
+                }
+                t.add_monitor(
+                    &pid,
+                    reference.clone(),
+                    MonitorOnMe {
+                        watcher: watcher.clone(),
+                        target: target.clone(),
+                    },
+                )
+            }
+        };
+        if !added {
             super::connection::send_control(
                 self,
                 &watcher.node.name,
@@ -404,16 +410,23 @@ impl Node {
                 false,
             );
         }
+        Ok(())
     }
 
-    /// Incoming LINK from a remote process to a local one.
-    pub(crate) fn remote_link(&self, from: Pid, to: Pid) {
-        let alive = match lock(&self.inner.table).get_mut(&to) {
-            Some(e) => {
-                e.extra_mut().links.insert(from.clone());
-                true
+    /// Incoming LINK on connection `origin` from a remote process to a local one.
+    /// Err when the link would take what the node holds for that peer past a limit
+    /// (it is not made then); nothing is made once the connection is closed.
+    pub(crate) fn remote_link(&self, origin: &Origin, from: Pid, to: Pid) -> Result<(), TieLimit> {
+        let alive = {
+            let mut t = lock(&self.inner.table);
+            // As in remote_monitor_request: checked under the table's lock.
+            if origin.is_closed() {
+                return Ok(());
             }
-            None => false,
+            if t.get(&to).is_some() && !t.linked(&to, &from) {
+                t.ties().room(&from, 1, self.inner.tie_limits)?;
+            }
+            t.add_link(&to, &from)
         };
         if !alive {
             super::connection::send_control(
@@ -428,13 +441,12 @@ impl Node {
                 false,
             );
         }
+        Ok(())
     }
 
     /// Incoming UNLINK / UNLINK_ID from a remote process.
     pub(crate) fn remote_unlink(&self, from: &Pid, to: &Pid) {
-        if let Some(e) = lock(&self.inner.table).get_mut(to) {
-            e.remove_link(from);
-        }
+        lock(&self.inner.table).remove_link(to, from);
     }
 
     /// Incoming EXIT (link) or EXIT2 from a remote process.

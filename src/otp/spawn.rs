@@ -1,7 +1,7 @@
 //! SPAWN_REQUEST from peers (Node.spawn, spawn_link/monitor, erpc): run the MFA as a Rust process and answer SPAWN_REPLY.
 
 use super::rpc::{CallContext, Exception};
-use crate::node::Node;
+use crate::node::{Node, Origin};
 use crate::proto::control::{Control, PidOrName, SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR};
 use crate::term;
 use crate::term::print;
@@ -22,6 +22,11 @@ pub(crate) struct SpawnRequest {
 struct Options {
     link: bool,
     monitor: bool,
+}
+
+/// How many links and monitors a spawn_request with `options` sets up for its sender.
+pub(crate) fn ties_requested(options: &Term) -> usize {
+    parse_options(options).map_or(0, |o| usize::from(o.link) + usize::from(o.monitor))
 }
 
 /// Reads a spawn_request option list; `None` for anything BEAM would refuse
@@ -49,7 +54,10 @@ fn parse_options(t: &Term) -> Option<Options> {
 }
 
 impl Node {
-    pub(crate) fn spawn_request(&self, peer: &str, req: SpawnRequest) {
+    /// A SPAWN_REQUEST from connection `origin`, whose link and monitor options
+    /// the caller has checked against the limits.
+    pub(crate) fn spawn_request(&self, origin: &Origin, req: SpawnRequest) {
+        let peer = origin.peer.as_str();
         let (req_id, requester) = (req.req_id.clone(), req.from.clone());
         let reply = |node: &Node, flags: i32, result: Term| {
             crate::node::connection::send_control(
@@ -83,11 +91,13 @@ impl Node {
         let pid = self.spawn_with(
             Some(gl.clone()),
             |pid| {
+                // Err only if local processes took the room checked for since.
                 if opts.link {
-                    node.remote_link(from.clone(), pid.clone());
+                    let _ = node.remote_link(origin, from.clone(), pid.clone());
                 }
                 if opts.monitor {
-                    node.remote_monitor_request(
+                    let _ = node.remote_monitor_request(
+                        origin,
                         from.clone(),
                         PidOrName::Pid(pid.clone()),
                         monitor_ref.clone(),
