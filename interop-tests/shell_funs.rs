@@ -167,6 +167,48 @@ IO.puts("rpc=#{{inspect :rpc.call(rust, :erlang, :apply, [fn -> Node.self() end,
     node.shutdown().await;
 }
 
+/// A fun that builds a 200,000-element list with `[h | acc]`, takes it apart
+/// with `[h | t]` and reverses it through an anonymous fun, then sends the
+/// list back. Cons and matching take constant time, so this is done in
+/// seconds even in a debug build; when each cons copied the list, the build
+/// alone took minutes (about 7 in a release build), and the wait below ran out.
+#[tokio::test(flavor = "multi_thread")]
+async fn shell_funs_build_and_walk_long_lists() {
+    if !have_elixir("shell_funs_build_and_walk_long_lists") {
+        return;
+    }
+    let epmd = free_port();
+    let node = lib_node(&unique("rust"), epmd).await;
+    let me = node.name().to_owned();
+    let script = format!(
+        r#"
+rust = :"{me}"
+me = self()
+n = 200_000
+Node.spawn(rust, fn ->
+  build = fn _b, 0, acc -> acc; b, k, acc -> b.(b, k - 1, [k | acc]) end
+  sum = fn _s, [], a -> a; s, [h | t], a -> s.(s, t, a + h) end
+  rev = fn _r, [], acc -> acc; r, [h | t], acc -> r.(r, t, [h | acc]) end
+  l = build.(build, n, [])
+  send(me, {{:built, l, length(l), sum.(sum, l, 0), hd(rev.(rev, l, []))}})
+end)
+receive do
+  {{:built, l, len, sum, first}} ->
+    IO.puts("here=#{{length(l)}},#{{Enum.sum(l)}} there=#{{len}},#{{sum}} reversed_first=#{{first}}")
+after 60_000 -> IO.puts("no result")
+end
+"#
+    );
+    let mut ex = elixir("--sname", &unique("iex"), COOKIE, epmd, &script);
+    assert!(ex.finish(90).await, "elixir failed:\n{}", ex.output());
+    let out = ex.output();
+    assert!(
+        out.contains("here=200000,20000100000 there=200000,20000100000 reversed_first=200000"),
+        "{out}"
+    );
+    node.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_constructs_and_errors_end_only_the_process() {
     if !have_elixir("unsupported_constructs_and_errors_end_only_the_process") {

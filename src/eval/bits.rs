@@ -1,8 +1,9 @@
 //! Bit syntax for the shell-fun interpreter: building `<<...>>` values and matching `<<...>>` patterns.
 
 use super::forms::{Context, error_atom, form, forms_list, unsupported};
+use super::ops::{self, MAX_INT_BITS, Num, Pure, bits_of};
 use super::pattern::{Env, GuardError, guard_expr, match_pattern};
-use super::value::{self, MAX_ELEMENTS, MAX_INT_BITS, Num, Pure, bits_of, exact_eq};
+use super::value::{MAX_ELEMENTS, Value, leaf_eq};
 use crate::otp::rpc::Exception;
 use crate::term;
 use eetf::{BigInteger, Term};
@@ -142,7 +143,7 @@ impl Seg<'_> {
     /// The characters of a string literal segment (`<<"abc">>`, `<<"é"/utf8>>`).
     pub(super) fn string_literal(&self) -> Option<Vec<Term>> {
         match form(self.value) {
-            Some(("string", [_, chars])) => value::proper(chars),
+            Some(("string", [_, chars])) => term::as_list(chars),
             _ => None,
         }
     }
@@ -196,7 +197,7 @@ pub(super) fn push(
 ) -> Result<(), Exception> {
     match spec.ty {
         Ty::Integer => {
-            let n = value::num(v).ok_or_else(badarg)?;
+            let n = ops::num(v).ok_or_else(badarg)?;
             let bits = checked_bits(size.unwrap_or(8), spec.unit())?;
             let raw = int_bytes(&n).ok_or_else(badarg)?;
             let nbytes = bits.div_ceil(8);
@@ -221,7 +222,7 @@ pub(super) fn push(
             buf.push_bits(&bytes, nbytes * 8 - bits, bits)
         }
         Ty::Float => {
-            let n = value::num(v).ok_or_else(badarg)?;
+            let n = ops::num(v).ok_or_else(badarg)?;
             let f = match n {
                 Num::Float(f) => f,
                 Num::Int(i) => i as f64,
@@ -349,7 +350,7 @@ fn int_value(mut bytes: Vec<u8>, bits: usize, spec: &Spec) -> Option<Term> {
     if negative {
         v -= BigInteger::from(1i64).value << bits;
     }
-    value::big_term(BigInteger { value: v }).ok()
+    ops::big_term(BigInteger { value: v }).ok()
 }
 
 struct Reader<'a> {
@@ -403,7 +404,7 @@ impl Reader<'_> {
                         .map(|u| f64::from(f32::from_bits(u))),
                     _ => None,
                 };
-                f.and_then(|f| value::float_term(f).ok())
+                f.and_then(|f| ops::float_term(f).ok())
             }
             Ty::Binary | Ty::Bitstring => {
                 let n = match size {
@@ -476,7 +477,7 @@ impl Reader<'_> {
 pub(super) fn match_bin(
     p: &Term,
     elems: &Term,
-    v: &Term,
+    v: &Value,
     env: &mut Env,
     pure: &Pure,
     d: usize,
@@ -484,7 +485,7 @@ pub(super) fn match_bin(
     let Some(elems) = forms_list(elems) else {
         return Err(unsupported("bin", p, Context::Pattern));
     };
-    let Some((data, len)) = bits_of(v) else {
+    let Some((data, len)) = v.as_leaf().and_then(bits_of) else {
         return Ok(false);
     };
     let mut r = Reader { data, len, pos: 0 };
@@ -493,7 +494,7 @@ pub(super) fn match_bin(
         let size = match seg.size {
             None => None,
             Some(s) => match guard_expr(s, env, pure, d) {
-                Ok(t) => match term::as_int(&t) {
+                Ok(t) => match t.as_int() {
                     Some(n) if n >= 0 => Some(n),
                     _ => return Ok(false),
                 },
@@ -504,7 +505,7 @@ pub(super) fn match_bin(
         if let Some(chars) = seg.string_literal() {
             for c in &chars {
                 match r.read(size, &seg.spec)? {
-                    Some(got) if exact_eq(&got, c) => {}
+                    Some(got) if leaf_eq(&got, c) => {}
                     _ => return Ok(false),
                 }
             }
@@ -513,7 +514,7 @@ pub(super) fn match_bin(
         let Some(got) = r.read(size, &seg.spec)? else {
             return Ok(false);
         };
-        if !match_pattern(seg.value, &got, env, pure, d)? {
+        if !match_pattern(seg.value, &Value::leaf(got), env, pure, d)? {
             return Ok(false);
         }
     }

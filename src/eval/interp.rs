@@ -2,26 +2,20 @@
 
 use super::bits;
 use super::forms::{Context, error_atom, error_with, form, forms_list, tag_of, unsupported};
+use super::ops::{self, Pure};
 use super::pattern::{Env, badmatch, literal, match_clause, match_pattern};
-use super::value::{self, Pure, as_bool, make_list, proper};
+use super::value::{Closure, MapValue, Value};
 use super::{MAX_DEPTH, stack};
 use crate::node::{Process, ReceiveError};
 use crate::otp::io::error_report;
 use crate::otp::rpc::{CallContext, Class, Exception};
 use crate::term;
 use eetf::{Atom, InternalFun, Pid, Term};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 pub(super) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Exception>> + Send + 'a>>;
-
-/// A value the interpreter built, once its nesting is checked.
-fn built(v: Term) -> Result<Flow, Exception> {
-    value::check_depth(&v)?;
-    Ok(Flow::Value(v))
-}
 
 fn ready<'a, T: Send + 'a>(r: Result<T, Exception>) -> BoxFut<'a, T> {
     Box::pin(std::future::ready(r))
@@ -31,8 +25,8 @@ fn ready<'a, T: Send + 'a>(r: Result<T, Exception>) -> BoxFut<'a, T> {
 /// of an interpreted fun still to make (so loops written as tail-recursive
 /// funs run in constant space).
 pub(super) enum Flow {
-    Value(Term),
-    Tail(Term, Vec<Term>),
+    Value(Value),
+    Tail(Value, Vec<Value>),
 }
 
 /// An interpreter bound to the process it runs as.
@@ -41,69 +35,13 @@ pub(super) struct Interp {
     pure: Pure,
 }
 
-/// The parts of an interpreted fun's environment.
-struct FunEnv<'a> {
-    bindings: &'a Term,
-    clauses: &'a [Term],
-    name: Option<&'a str>,
+/// `args` as a list term (for error reasons).
+fn args_term(args: &[Value]) -> Term {
+    term::list(args.iter().map(Value::to_term).collect())
 }
 
-/// Reads the single free variable of an `erl_eval` fun: OTP 25+
-/// `{Anno, Bindings, Lf, Ef, UsedVars, Clauses[, Name]}`, or the older
-/// `{Bindings, Lf, Ef, Clauses[, Name]}`.
-fn fun_env(free_vars: &[Term]) -> Option<FunEnv<'_>> {
-    let [env] = free_vars else { return None };
-    let elems = term::as_tuple(env)?;
-    let (bindings, clauses, name) = match elems {
-        [_, bs, _, _, _, cs] => (bs, cs, None),
-        [_, bs, _, _, _, cs, name] => (bs, cs, Some(name)),
-        [bs, _, _, cs] => (bs, cs, None),
-        [bs, _, _, cs, name] => (bs, cs, Some(name)),
-        _ => return None,
-    };
-    let name = match name {
-        Some(n) => Some(term::as_atom(n)?),
-        None => None,
-    };
-    Some(FunEnv {
-        bindings,
-        clauses: forms_list(clauses)?,
-        name,
-    })
-}
-
-/// Bindings as a map (`%{x@1: 20}`) or an orddict (`[{'X', 20}]`).
-fn bindings_env(bs: &Term) -> Option<Env> {
-    let mut env = HashMap::new();
-    match bs {
-        Term::Map(m) => {
-            for (k, v) in &m.map {
-                env.insert(term::as_atom(k)?.to_owned(), v.clone());
-            }
-        }
-        _ => {
-            for kv in proper(bs)? {
-                let [k, v] = term::as_tuple(&kv)? else {
-                    return None;
-                };
-                env.insert(term::as_atom(k)?.to_owned(), v.clone());
-            }
-        }
-    }
-    Some(env)
-}
-
-fn env_map(env: &Env) -> Term {
-    let mut m = HashMap::new();
-    for (k, v) in env {
-        m.insert(term::atom(k), v.clone());
-    }
-    Term::Map(eetf::Map::from(m))
-}
-
-/// An `erl_eval` fun: one this interpreter can run.
-pub(super) fn is_shell_fun(t: &Term) -> bool {
-    matches!(t, Term::InternalFun(f) if matches!(f.as_ref(), InternalFun::New { module, .. } if module.name == "erl_eval"))
+fn unsupported_env() -> Exception {
+    super::forms::unsupported_at("fun_env", None, Context::Expr)
 }
 
 impl Interp {
@@ -119,10 +57,10 @@ impl Interp {
     /// dispatched for external funs (`&Mod.fun/arity`).
     pub(super) fn call_fun<'a>(
         &'a self,
-        fun: &'a Term,
-        args: Vec<Term>,
+        fun: &'a Value,
+        args: Vec<Value>,
         depth: usize,
-    ) -> BoxFut<'a, Term> {
+    ) -> BoxFut<'a, Value> {
         Box::pin(async move {
             if depth > MAX_DEPTH || stack::exhausted() {
                 return Err(super::forms::unsupported_at("nesting", None, Context::Expr));
@@ -143,88 +81,91 @@ impl Interp {
         })
     }
 
-    async fn call_once(&self, fun: &Term, args: Vec<Term>, d: usize) -> Result<Flow, Exception> {
-        let badarity = |args: Vec<Term>| {
-            error_with("badarity", term::tuple(vec![fun.clone(), term::list(args)]))
+    async fn call_once(&self, fun: &Value, args: Vec<Value>, d: usize) -> Result<Flow, Exception> {
+        let badarity = |args: &[Value]| {
+            error_with(
+                "badarity",
+                term::tuple(vec![fun.to_term(), args_term(args)]),
+            )
         };
         match fun {
-            Term::InternalFun(f) => match f.as_ref() {
-                InternalFun::New {
-                    module,
-                    arity,
-                    free_vars,
-                    ..
-                } if module.name == "erl_eval" => {
-                    if usize::from(*arity) != args.len() {
-                        return Err(badarity(args));
-                    }
-                    let fe = fun_env(free_vars).ok_or_else(|| {
-                        super::forms::unsupported_at("fun_env", None, Context::Expr)
-                    })?;
-                    let mut base = bindings_env(fe.bindings).ok_or_else(|| {
-                        super::forms::unsupported_at("fun_env", None, Context::Expr)
-                    })?;
-                    if let Some(name) = fe.name {
-                        base.insert(name.to_owned(), fun.clone());
-                    }
-                    for c in fe.clauses {
-                        if let Some((mut env, body)) = match_clause(c, &args, &base, &self.pure, d)?
-                        {
-                            return self.body(body, &mut env, d, true).await;
-                        }
-                    }
-                    Err(Exception {
-                        class: Class::Error,
-                        reason: term::atom("function_clause"),
-                        stack: term::list(vec![term::tuple(vec![
-                            term::atom("erl_eval"),
-                            term::atom("-inside-an-interpreted-fun-"),
-                            term::list(args),
-                        ])]),
-                    })
+            Value::Fun(c) => {
+                if usize::from(c.arity) != args.len() {
+                    return Err(badarity(&args));
                 }
-                InternalFun::New { module, .. } | InternalFun::Old { module, .. } => {
-                    // A fun compiled into a module only its own node can run.
-                    Err(Exception::error(term::tuple(vec![
-                        term::atom("unsupported"),
-                        term::atom("compiled_fun"),
-                        Term::Atom(module.clone()),
-                    ])))
+                let mut base = c.env.clone();
+                if let Some(name) = &c.name {
+                    base.insert(name.clone(), fun.clone());
                 }
-            },
-            Term::ExternalFun(f) => {
-                if usize::from(f.arity) != args.len() {
-                    return Err(badarity(args));
+                let clauses = forms_list(&c.clauses).ok_or_else(unsupported_env)?;
+                for cl in clauses {
+                    if let Some((mut env, body)) = match_clause(cl, &args, &base, &self.pure, d)? {
+                        return self.body(body, &mut env, d, true).await;
+                    }
                 }
-                self.call_mfa(&f.module.name, &f.function.name, args, d)
-                    .await
-                    .map(Flow::Value)
+                Err(Exception {
+                    class: Class::Error,
+                    reason: term::atom("function_clause"),
+                    stack: term::list(vec![term::tuple(vec![
+                        term::atom("erl_eval"),
+                        term::atom("-inside-an-interpreted-fun-"),
+                        args_term(&args),
+                    ])]),
+                })
             }
-            other => Err(error_with("badfun", other.clone())),
+            _ => match fun.as_leaf() {
+                Some(Term::InternalFun(f)) => match f.as_ref() {
+                    // An erl_eval fun whose environment could not be read.
+                    InternalFun::New { module, arity, .. } if module.name == "erl_eval" => {
+                        if usize::from(*arity) != args.len() {
+                            return Err(badarity(&args));
+                        }
+                        Err(unsupported_env())
+                    }
+                    InternalFun::New { module, .. } | InternalFun::Old { module, .. } => {
+                        // A fun compiled into a module only its own node can run.
+                        Err(Exception::error(term::tuple(vec![
+                            term::atom("unsupported"),
+                            term::atom("compiled_fun"),
+                            Term::Atom(module.clone()),
+                        ])))
+                    }
+                },
+                Some(Term::ExternalFun(f)) => {
+                    if usize::from(f.arity) != args.len() {
+                        return Err(badarity(&args));
+                    }
+                    self.call_mfa(&f.module.name, &f.function.name, args, d)
+                        .await
+                        .map(Flow::Value)
+                }
+                _ => Err(error_with("badfun", fun.to_term())),
+            },
         }
     }
 
     /// `M:F(Args)`: the `erlang` functions the interpreter handles itself
     /// (apply, error/exit/throw, send, the pure BIFs), then anything
-    /// registered on the node (`undef` otherwise).
+    /// registered on the node (`undef` otherwise), whose arguments and
+    /// result cross as terms.
     pub(super) fn call_mfa<'a>(
         &'a self,
         m: &'a str,
         f: &'a str,
-        args: Vec<Term>,
+        args: Vec<Value>,
         d: usize,
-    ) -> BoxFut<'a, Term> {
+    ) -> BoxFut<'a, Value> {
         Box::pin(async move {
             if m == "erlang" {
                 match (f, args.as_slice()) {
                     ("apply", [fun, a]) => {
-                        let a = proper(a).ok_or_else(Exception::badarg)?;
+                        let a = a.proper_vec().ok_or_else(Exception::badarg)?;
                         let fun = fun.clone();
                         return self.call_fun(&fun, a, d).await;
                     }
                     ("apply", [m2, f2, a]) => {
                         let (Some(m2), Some(f2), Some(a)) =
-                            (term::as_atom(m2), term::as_atom(f2), proper(a))
+                            (m2.as_atom(), f2.as_atom(), a.proper_vec())
                         else {
                             return Err(Exception::badarg());
                         };
@@ -232,12 +173,12 @@ impl Interp {
                         return self.call_mfa(&m2, &f2, a, d).await;
                     }
                     ("error", [r, ..]) if args.len() <= 3 => {
-                        return Err(Exception::error(r.clone()));
+                        return Err(Exception::error(r.to_term()));
                     }
-                    ("exit", [r]) => return Err(Exception::exit(r.clone())),
-                    ("throw", [r]) => return Err(Exception::throw(r.clone())),
+                    ("exit", [r]) => return Err(Exception::exit(r.to_term())),
+                    ("throw", [r]) => return Err(Exception::throw(r.to_term())),
                     ("raise", [class, r, stack]) => {
-                        let class = match term::as_atom(class) {
+                        let class = match class.as_atom() {
                             Some("error") => Class::Error,
                             Some("exit") => Class::Exit,
                             Some("throw") => Class::Throw,
@@ -245,25 +186,27 @@ impl Interp {
                         };
                         return Err(Exception {
                             class,
-                            reason: r.clone(),
-                            stack: stack.clone(),
+                            reason: r.to_term(),
+                            stack: stack.to_term(),
                         });
                     }
                     ("send" | "!", [to, msg]) => return send(&self.ctx, to, msg.clone()).await,
-                    ("make_ref", []) => return Ok(term::reference(&self.ctx.node.make_ref())),
+                    ("make_ref", []) => {
+                        return Ok(Value::leaf(term::reference(&self.ctx.node.make_ref())));
+                    }
                     ("spawn" | "spawn_link", [fun]) => {
                         return self.spawn(fun.clone(), f == "spawn_link").await;
                     }
                     _ => {
-                        if let Some(r) = value::bif(f, &args, &self.pure) {
-                            let v = r?;
-                            value::check_depth(&v)?;
-                            return Ok(v);
+                        if let Some(r) = ops::bif(f, &args, &self.pure) {
+                            return r;
                         }
                     }
                 }
             }
-            self.ctx.node.apply(m, f, args, self.ctx.clone()).await
+            let args = args.iter().map(Value::to_term).collect();
+            let r = self.ctx.node.apply(m, f, args, self.ctx.clone()).await?;
+            Value::from_term(&r)
         })
     }
 
@@ -292,7 +235,7 @@ impl Interp {
         e: &'a Term,
         env: &'a mut Env,
         depth: usize,
-    ) -> BoxFut<'a, Term> {
+    ) -> BoxFut<'a, Value> {
         Box::pin(async move {
             match self.expr_t(e, env, depth, false).await? {
                 Flow::Value(v) => Ok(v),
@@ -307,7 +250,7 @@ impl Interp {
         env: &mut Env,
         d: usize,
         at: &Term,
-    ) -> Result<Vec<Term>, Exception> {
+    ) -> Result<Vec<Value>, Exception> {
         let es = forms_list(es).ok_or_else(|| unsupported(tag_of(at), at, Context::Expr))?;
         let mut out = Vec::with_capacity(es.len());
         for x in es {
@@ -346,9 +289,11 @@ impl Interp {
                 None => Err(bad()),
             }),
             ("cons", _) => Box::pin(self.cons(e, env, d)),
-            ("tuple", [_, es]) => {
-                Box::pin(async move { built(term::tuple(self.values(es, env, d, e).await?)) })
-            }
+            ("tuple", [_, es]) => Box::pin(async move {
+                Ok(Flow::Value(Value::tuple(
+                    self.values(es, env, d, e).await?,
+                )?))
+            }),
             ("map", [_, fields]) => Box::pin(self.map_new(None, fields, env, d, e)),
             ("map", [_, base, fields]) => Box::pin(self.map_new(Some(base), fields, env, d, e)),
             ("bin", [_, elems]) => Box::pin(self.bin(elems, env, d, e)),
@@ -387,7 +332,9 @@ impl Interp {
             }
             ("call", [_, target, args]) => Box::pin(self.call(target, args, env, d, tail, e)),
             ("fun", [anno, spec]) => {
-                Box::pin(async move { built(self.make_fun(anno, spec, env, d, e).await?) })
+                Box::pin(
+                    async move { Ok(Flow::Value(self.make_fun(anno, spec, env, d, e).await?)) },
+                )
             }
             _ => ready(Err(bad())),
         }
@@ -404,7 +351,7 @@ impl Interp {
             cur = t;
         }
         let tail_v = self.expr(cur, env, d).await?;
-        built(make_list(heads, tail_v)?)
+        Ok(Flow::Value(Value::list_with_tail(heads, tail_v)?))
     }
 
     async fn map_new(
@@ -416,14 +363,14 @@ impl Interp {
         e: &Term,
     ) -> Result<Flow, Exception> {
         let mut m = match base {
-            None => eetf::Map::from(HashMap::<Term, Term>::new()),
+            None => MapValue::empty(),
             Some(b) => match self.expr(b, env, d).await? {
-                Term::Map(m) => m,
-                other => return Err(error_with("badmap", other)),
+                Value::Map(m) => m.to_owned_map(),
+                other => return Err(error_with("badmap", other.to_term())),
             },
         };
         self.map_fields(&mut m, fields, env, d, e).await?;
-        built(Term::Map(m))
+        Ok(Flow::Value(Value::map_of(m)?))
     }
 
     async fn match_expr(
@@ -436,7 +383,7 @@ impl Interp {
         let v = self.expr(rhs, env, d).await?;
         let mut e2 = env.clone();
         if !match_pattern(p, &v, &mut e2, &self.pure, d)? {
-            return Err(badmatch(v));
+            return Err(badmatch(&v));
         }
         *env = e2;
         Ok(Flow::Value(v))
@@ -451,7 +398,7 @@ impl Interp {
         e: &Term,
     ) -> Result<Flow, Exception> {
         let a = self.expr(a, env, d).await?;
-        match value::eval_unary(op, &a) {
+        match ops::eval_unary(op, &a) {
             Some(r) => r.map(Flow::Value),
             None => Err(unsupported("op", e, Context::Expr)),
         }
@@ -471,10 +418,10 @@ impl Interp {
         match op {
             "andalso" | "orelse" => {
                 let l = self.expr(a, env, d).await?;
-                match as_bool(&l) {
+                match l.as_bool() {
                     Some(x) if x == (op == "orelse") => Ok(Flow::Value(l)),
                     Some(_) => self.expr_t(b, env, d, tail).await,
-                    None => Err(error_with("badarg", l)),
+                    None => Err(error_with("badarg", l.to_term())),
                 }
             }
             "!" => {
@@ -485,7 +432,7 @@ impl Interp {
             _ => {
                 let x = self.expr(a, env, d).await?;
                 let y = self.expr(b, env, d).await?;
-                match value::eval_binary(op, &x, &y) {
+                match ops::eval_binary(op, &x, &y) {
                     Some(r) => r.map(Flow::Value),
                     None => Err(unsupported("op", e, Context::Expr)),
                 }
@@ -510,7 +457,7 @@ impl Interp {
                 return self.body(body, env, d, tail).await;
             }
         }
-        Err(error_with("case_clause", v))
+        Err(error_with("case_clause", v.to_term()))
     }
 
     async fn if_expr(
@@ -543,9 +490,12 @@ impl Interp {
                 let m = self.expr(m, env, d).await?;
                 let f = self.expr(f, env, d).await?;
                 let args = self.values(args, env, d, at).await?;
-                match (term::as_atom(&m), term::as_atom(&f)) {
+                match (m.as_atom(), f.as_atom()) {
                     (Some(m), Some(f)) => self.call_mfa(m, f, args, d).await.map(Flow::Value),
-                    _ => Err(error_with("badfun", term::tuple(vec![m, f]))),
+                    _ => Err(error_with(
+                        "badfun",
+                        term::tuple(vec![m.to_term(), f.to_term()]),
+                    )),
                 }
             }
             // A local call in a shell fun is an auto-imported BIF.
@@ -557,7 +507,7 @@ impl Interp {
             _ => {
                 let fun = self.expr(target, env, d).await?;
                 let args = self.values(args, env, d, at).await?;
-                if tail && is_shell_fun(&fun) {
+                if tail && matches!(fun, Value::Fun(_)) {
                     return Ok(Flow::Tail(fun, args));
                 }
                 self.call_fun(&fun, args, d).await.map(Flow::Value)
@@ -567,7 +517,7 @@ impl Interp {
 
     async fn map_fields(
         &self,
-        m: &mut eetf::Map,
+        m: &mut MapValue,
         fields: &Term,
         env: &mut Env,
         d: usize,
@@ -579,10 +529,10 @@ impl Interp {
                 Some((kind @ ("map_field_assoc" | "map_field_exact"), [_, k, v])) => {
                     let k = self.expr(k, env, d).await?;
                     let v = self.expr(v, env, d).await?;
-                    if kind == "map_field_exact" && !value::map_has(m, &k) {
-                        return Err(error_with("badkey", k));
+                    if kind == "map_field_exact" && m.get(&k).is_none() {
+                        return Err(error_with("badkey", k.to_term()));
                     }
-                    value::map_put(m, k, v);
+                    m.put(k, v);
                 }
                 _ => return Err(unsupported(tag_of(f), f, Context::Expr)),
             }
@@ -609,17 +559,20 @@ impl Interp {
             let size = match seg.size {
                 Some(s) => {
                     let n = self.expr(s, env, d).await?;
-                    Some(term::as_int(&n).ok_or_else(Exception::badarg)?)
+                    Some(n.as_int().ok_or_else(Exception::badarg)?)
                 }
                 None => None,
             };
             match (chars, v) {
                 (Some(chars), _) => bits::push_string(&mut buf, &chars, size, &seg.spec)?,
-                (None, Some(v)) => bits::push(&mut buf, &v, size, &seg.spec)?,
+                (None, Some(v)) => {
+                    let v = v.as_leaf().ok_or_else(Exception::badarg)?;
+                    bits::push(&mut buf, v, size, &seg.spec)?
+                }
                 (None, None) => {}
             }
         }
-        Ok(Flow::Value(buf.into_term()))
+        Ok(Flow::Value(Value::leaf(buf.into_term())))
     }
 
     async fn make_fun(
@@ -629,7 +582,7 @@ impl Interp {
         env: &mut Env,
         d: usize,
         at: &Term,
-    ) -> Result<Term, Exception> {
+    ) -> Result<Value, Exception> {
         match form(spec) {
             Some(("clauses", [cs])) => {
                 let Some(first) = forms_list(cs).and_then(|c| c.first()) else {
@@ -642,54 +595,41 @@ impl Interp {
                 let arity = arity
                     .and_then(|a| u8::try_from(a).ok())
                     .ok_or_else(|| unsupported("fun", at, Context::Expr))?;
-                let fun_env = term::tuple(vec![
-                    anno.clone(),
-                    env_map(env),
-                    term::atom("none"),
-                    term::atom("none"),
-                    Term::Map(eetf::Map::from(HashMap::<Term, Term>::new())),
-                    cs.clone(),
-                ]);
                 let pid = self
                     .ctx
                     .self_pid
                     .clone()
                     .unwrap_or_else(|| Pid::new(self.ctx.node.name(), 0, 0, 0));
-                Ok(Term::InternalFun(Box::new(InternalFun::New {
-                    module: Atom::from("erl_eval"),
-                    arity,
-                    pid,
-                    free_vars: vec![fun_env],
-                    index: 0,
-                    uniq: [0; 16],
-                    old_index: 0,
-                    old_uniq: 0,
-                })))
+                Closure::made(anno, cs, arity, env.clone(), pid)
             }
             Some(("function", [m, f, a])) => {
                 let m = self.expr(m, env, d).await?;
                 let f = self.expr(f, env, d).await?;
                 let a = self.expr(a, env, d).await?;
-                match (m, f, term::as_int(&a).and_then(|a| u8::try_from(a).ok())) {
-                    (Term::Atom(module), Term::Atom(function), Some(arity)) => {
-                        Ok(Term::ExternalFun(Box::new(eetf::ExternalFun {
-                            module,
-                            function,
+                match (
+                    m.as_leaf(),
+                    f.as_leaf(),
+                    a.as_int().and_then(|a| u8::try_from(a).ok()),
+                ) {
+                    (Some(Term::Atom(module)), Some(Term::Atom(function)), Some(arity)) => Ok(
+                        Value::leaf(Term::ExternalFun(Box::new(eetf::ExternalFun {
+                            module: module.clone(),
+                            function: function.clone(),
                             arity,
-                        })))
-                    }
+                        }))),
+                    ),
                     _ => Err(Exception::badarg()),
                 }
             }
             Some(("function", [f, a])) => {
                 match (f, term::as_int(a).and_then(|a| u8::try_from(a).ok())) {
-                    (Term::Atom(function), Some(arity)) => {
-                        Ok(Term::ExternalFun(Box::new(eetf::ExternalFun {
+                    (Term::Atom(function), Some(arity)) => Ok(Value::leaf(Term::ExternalFun(
+                        Box::new(eetf::ExternalFun {
                             module: Atom::from("erlang"),
                             function: function.clone(),
                             arity,
-                        })))
-                    }
+                        }),
+                    ))),
                     _ => Err(unsupported("fun", at, Context::Expr)),
                 }
             }
@@ -708,10 +648,10 @@ impl Interp {
         let timeout = match after {
             Some((t, _)) => {
                 let t = self.expr(t, env, d).await?;
-                if term::is_atom(&t, "infinity") {
+                if t.is_atom("infinity") {
                     None
                 } else {
-                    match term::as_int(&t).and_then(|ms| u64::try_from(ms).ok()) {
+                    match t.as_int().and_then(|ms| u64::try_from(ms).ok()) {
                         Some(ms) => Some(Duration::from_millis(ms)),
                         None => return Err(error_atom("timeout_value")),
                     }
@@ -720,16 +660,29 @@ impl Interp {
             None => None,
         };
         let mut bad: Option<Exception> = None;
+        // The accepted message as a value (the predicate's last `true`).
+        let mut taken: Option<Value> = None;
         let got = {
             let snapshot: &Env = env;
             let pure = &self.pure;
             let bad = &mut bad;
+            let taken = &mut taken;
             self.ctx
                 .receive_match(
                     |m| {
+                        let m = match Value::from_term(m) {
+                            Ok(m) => m,
+                            Err(e) => {
+                                bad.get_or_insert(e);
+                                return true;
+                            }
+                        };
                         for c in clauses {
-                            match match_clause(c, std::slice::from_ref(m), snapshot, pure, d) {
-                                Ok(Some(_)) => return true,
+                            match match_clause(c, std::slice::from_ref(&m), snapshot, pure, d) {
+                                Ok(Some(_)) => {
+                                    *taken = Some(m);
+                                    return true;
+                                }
                                 Ok(None) => {}
                                 Err(e) => {
                                     // Take the message so the error surfaces now.
@@ -749,6 +702,10 @@ impl Interp {
         }
         match got {
             Ok(m) => {
+                let m = match taken {
+                    Some(v) => v,
+                    None => Value::from_term(&m)?,
+                };
                 for c in clauses {
                     if let Some((new_env, body)) =
                         match_clause(c, std::slice::from_ref(&m), env, &self.pure, d)?
@@ -758,7 +715,7 @@ impl Interp {
                     }
                 }
                 // The predicate accepted it, so a clause matches; unreachable in practice.
-                Err(error_with("case_clause", m))
+                Err(error_with("case_clause", m.to_term()))
             }
             Err(ReceiveError::Timeout) => match after {
                 Some((_, body)) => self.body(body, env, d, tail).await,
@@ -772,7 +729,7 @@ impl Interp {
 impl Interp {
     /// `spawn/1`, `spawn_link/1`: a new process on this node running the
     /// fun, with the caller's group leader; crash reports go there too.
-    async fn spawn(&self, fun: Term, link: bool) -> Result<Term, Exception> {
+    async fn spawn(&self, fun: Value, link: bool) -> Result<Value, Exception> {
         let node = self.ctx.node.clone();
         let gl = self.ctx.group_leader.clone();
         let body = {
@@ -781,7 +738,7 @@ impl Interp {
             move |p: Process| async move {
                 let me = p.pid().clone();
                 let ctx = CallContext::in_process(p, gl.clone());
-                match super::apply_fun(ctx, &fun, vec![]).await {
+                match super::apply_value(ctx, fun, vec![]).await {
                     Ok(_) => term::atom("normal"),
                     Err(ex) => {
                         let reason = ex.exit_reason();
@@ -803,12 +760,18 @@ impl Interp {
         } else {
             node.spawn_opts(gl, body)
         };
-        Ok(term::pid(&pid))
+        Ok(Value::leaf(term::pid(&pid)))
     }
 }
 
+/// `erlang:send/2` (`send/2`, `!`) of a value: the message leaves as a term.
+async fn send(ctx: &CallContext, to: &Value, msg: Value) -> Result<Value, Exception> {
+    send_term(ctx, &to.to_term(), msg.to_term()).await?;
+    Ok(msg)
+}
+
 /// `erlang:send/2` (`send/2`, `!`) from the calling process.
-pub(super) async fn send(ctx: &CallContext, to: &Term, msg: Term) -> Result<Term, Exception> {
+pub(super) async fn send_term(ctx: &CallContext, to: &Term, msg: Term) -> Result<Term, Exception> {
     match to {
         Term::Pid(p) => ctx.node.send(p, msg.clone()),
         Term::Atom(name) => {

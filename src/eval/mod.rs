@@ -73,9 +73,12 @@
 //! - Values the fun builds may nest at most 512 deep (what the wire
 //!   carries), integers are capped at 2^20 bits, and one list or binary
 //!   operation at 16M elements: beyond those, `system_limit`.
-//! - Lists are vectors: prepending in a loop is quadratic, and every use of
-//!   a variable copies its value. Fine for shell-sized work, not for bulk
-//!   data.
+//! - Values are shared, never copied on use (`value.rs`): `[h | t]`,
+//!   matching `[h | t]`, `hd`, `tl` and `length` take constant time, so a
+//!   loop that builds or walks a list is linear, as on BEAM. As on BEAM,
+//!   `a ++ b` copies `a` and `a -- b` compares every pair. Unlike BEAM, a map
+//!   update copies the map's entries (large maps are not shared trees), and a
+//!   list cell takes about 144 bytes.
 //!
 //! Anything outside the subset ends the spawned process (never the node)
 //! with `{:unsupported, Construct, 'line N'}`, where `Construct` is the
@@ -85,6 +88,7 @@
 mod bits;
 mod forms;
 mod interp;
+mod ops;
 mod pattern;
 mod stack;
 mod value;
@@ -108,15 +112,29 @@ pub(crate) const MAX_DEPTH: usize = 1000;
 /// Calls `fun` with `args` as the process of `ctx`: interprets `erl_eval`
 /// funs, dispatches external funs (`&Mod.fun/arity`) to registered functions.
 pub async fn apply_fun(ctx: CallContext, fun: &Term, args: Vec<Term>) -> Result<Term, Exception> {
+    let fun = value::Value::from_term(fun)?;
+    let args = args
+        .iter()
+        .map(value::Value::from_term)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(apply_value(ctx, fun, args).await?.to_term())
+}
+
+/// [`apply_fun`] on values.
+async fn apply_value(
+    ctx: CallContext,
+    fun: value::Value,
+    args: Vec<value::Value>,
+) -> Result<value::Value, Exception> {
     let interp = interp::Interp::new(ctx);
-    stack::Rooted::new(interp.call_fun(fun, args, 0)).await
+    stack::Rooted::new(interp.call_fun(&fun, args, 0)).await
 }
 
 fn exception_struct(module: &str, arg: &Term) -> Result<Term, Exception> {
     let message = match arg {
         Term::Binary(_) => arg.clone(),
         other => {
-            let kv = value::proper(other).ok_or_else(Exception::badarg)?;
+            let kv = term::as_list(other).ok_or_else(Exception::badarg)?;
             kv.iter()
                 .find_map(|p| match term::as_tuple(p) {
                     Some([k, v]) if term::is_atom(k, "message") => Some(v.clone()),
@@ -139,12 +157,12 @@ fn exception_struct(module: &str, arg: &Term) -> Result<Term, Exception> {
 /// `ArgumentError` `exception/1`.
 pub(crate) fn register(node: &Node) {
     node.register_fn("erlang", "apply", 2, |ctx, a| async move {
-        let args = value::proper(&a[1]).ok_or_else(Exception::badarg)?;
+        let args = term::as_list(&a[1]).ok_or_else(Exception::badarg)?;
         apply_fun(ctx, &a[0], args).await
     });
     for m in ["erlang", "Elixir.Kernel"] {
         node.register_fn(m, "send", 2, |ctx, a| async move {
-            interp::send(&ctx, &a[0], a[1].clone()).await
+            interp::send_term(&ctx, &a[0], a[1].clone()).await
         });
     }
     node.register_fn("Elixir.Node", "self", 0, |ctx, _| async move {

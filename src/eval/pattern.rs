@@ -2,7 +2,8 @@
 
 use super::bits;
 use super::forms::{Context, error_with, form, forms_list, unsupported};
-use super::value::{self, Pure, as_bool, exact_eq, list_parts, make_list, map_get};
+use super::ops::{self, Pure};
+use super::value::{MapValue, Value, exact_eq};
 use super::{MAX_DEPTH, stack};
 use crate::otp::rpc::Exception;
 use crate::term;
@@ -10,7 +11,7 @@ use eetf::Term;
 use std::collections::HashMap;
 
 /// Variable bindings: Erlang variable name (Elixir's `x@1` style) to value.
-pub(super) type Env = HashMap<String, Term>;
+pub(super) type Env = HashMap<String, Value>;
 
 /// Why a guard expression did not produce a value.
 #[derive(Debug)]
@@ -32,18 +33,17 @@ fn too_deep(at: &Term, context: Context) -> Exception {
 }
 
 /// Matches a literal form (integer, char, float, atom, string, nil) to its value.
-pub(super) fn literal(tag: &str, rest: &[Term]) -> Option<Term> {
+pub(super) fn literal(tag: &str, rest: &[Term]) -> Option<Value> {
     match (tag, rest) {
         ("integer" | "char", [_, v @ (Term::FixInteger(_) | Term::BigInteger(_))]) => {
-            Some(v.clone())
+            Some(Value::leaf(v.clone()))
         }
-        ("float", [_, v @ Term::Float(_)]) => Some(v.clone()),
-        ("atom", [_, v @ Term::Atom(_)]) => Some(v.clone()),
-        ("string", [_, s]) if value::proper(s).is_some() => Some(match s {
-            Term::ByteList(b) if b.bytes.is_empty() => term::nil(),
-            _ => s.clone(),
-        }),
-        ("nil", [_]) => Some(term::nil()),
+        ("float", [_, v @ Term::Float(_)]) => Some(Value::leaf(v.clone())),
+        ("atom", [_, v @ Term::Atom(_)]) => Some(Value::leaf(v.clone())),
+        ("string", [_, s @ (Term::List(_) | Term::ByteList(_))]) => {
+            Value::from_term(s).ok().filter(|v| v.list_len().is_some())
+        }
+        ("nil", [_]) => Some(Value::Nil),
         _ => None,
     }
 }
@@ -53,7 +53,7 @@ pub(super) fn literal(tag: &str, rest: &[Term]) -> Option<Term> {
 /// pattern outside the subset.
 pub(super) fn match_pattern(
     p: &Term,
-    v: &Term,
+    v: &Value,
     env: &mut Env,
     pure: &Pure,
     depth: usize,
@@ -88,7 +88,7 @@ pub(super) fn match_pattern(
             let Some(ps) = forms_list(ps) else {
                 return Err(unsupported("tuple", p, Context::Pattern));
             };
-            match term::as_tuple(v) {
+            match v.as_tuple() {
                 Some(vs) if vs.len() == ps.len() => {
                     for (q, x) in ps.iter().zip(vs) {
                         if !match_pattern(q, x, env, pure, d)? {
@@ -105,7 +105,7 @@ pub(super) fn match_pattern(
             let Some(fields) = forms_list(fields) else {
                 return Err(unsupported("map", p, Context::Pattern));
             };
-            let Term::Map(m) = v else { return Ok(false) };
+            let Value::Map(m) = v else { return Ok(false) };
             for f in fields {
                 let Some(("map_field_exact", [_, k, vp])) = form(f) else {
                     return Err(unsupported(super::forms::tag_of(f), f, Context::Pattern));
@@ -115,7 +115,7 @@ pub(super) fn match_pattern(
                     Err(GuardError::Unsupported(e)) => return Err(e),
                     Err(GuardError::Fail) => return Ok(false),
                 };
-                match map_get(m, &key) {
+                match m.get(&key) {
                     Some(x) => {
                         if !match_pattern(vp, x, env, pure, d)? {
                             return Ok(false);
@@ -133,22 +133,24 @@ pub(super) fn match_pattern(
         ("op", [_, op, left, right]) if term::is_atom(op, "++") => {
             // "abc" ++ Rest: a literal prefix.
             let prefix = match guard_expr(left, env, pure, d) {
-                Ok(t) => value::proper(&t),
+                Ok(t) => t.proper_vec(),
                 Err(GuardError::Unsupported(e)) => return Err(e),
                 Err(GuardError::Fail) => None,
             };
             let Some(prefix) = prefix else {
                 return Err(unsupported("op", p, Context::Pattern));
             };
-            let Some((elems, tail)) = list_parts(v) else {
-                return Ok(false);
-            };
-            if elems.len() < prefix.len() || !prefix.iter().zip(&elems).all(|(a, b)| exact_eq(a, b))
-            {
+            if !v.is_list() {
                 return Ok(false);
             }
-            let rest = make_list(elems[prefix.len()..].to_vec(), tail)?;
-            match_pattern(right, &rest, env, pure, d)
+            let mut elems = v.elems();
+            for want in &prefix {
+                match elems.next() {
+                    Some(got) if exact_eq(want, got) => {}
+                    _ => return Ok(false),
+                }
+            }
+            match_pattern(right, elems.rest(), env, pure, d)
         }
         ("op", _) => {
             // A constant expression such as -1.
@@ -162,30 +164,31 @@ pub(super) fn match_pattern(
     }
 }
 
-/// `[P1, P2 | T]` patterns, walked without recursing per element.
-fn match_cons(p: &Term, v: &Term, env: &mut Env, pure: &Pure, d: usize) -> Result<bool, Exception> {
-    let mut heads = Vec::new();
+/// `[P1, P2 | T]` patterns, walked without recursing per element; `T`
+/// matches the list's own (shared) tail.
+fn match_cons(
+    p: &Term,
+    v: &Value,
+    env: &mut Env,
+    pure: &Pure,
+    d: usize,
+) -> Result<bool, Exception> {
     let mut cur = p;
-    while let Some(("cons", rest)) = form(cur) {
-        let [_, h, t] = rest else {
+    let mut rest = v;
+    while let Some(("cons", parts)) = form(cur) {
+        let [_, h, t] = parts else {
             return Err(unsupported("cons", cur, Context::Pattern));
         };
-        heads.push(h);
-        cur = t;
-    }
-    let Some((elems, tail)) = list_parts(v) else {
-        return Ok(false);
-    };
-    if elems.len() < heads.len() {
-        return Ok(false);
-    }
-    for (h, x) in heads.iter().zip(&elems) {
-        if !match_pattern(h, x, env, pure, d)? {
+        let Value::Cons(cell) = rest else {
+            return Ok(false);
+        };
+        if !match_pattern(h, &cell.head, env, pure, d)? {
             return Ok(false);
         }
+        cur = t;
+        rest = &cell.tail;
     }
-    let rest = make_list(elems[heads.len()..].to_vec(), tail)?;
-    match_pattern(cur, &rest, env, pure, d)
+    match_pattern(cur, rest, env, pure, d)
 }
 
 /// A guard sequence `[[G11, G12], [G21]]`: some alternative whose every
@@ -208,7 +211,7 @@ pub(super) fn guard_seq(
         };
         for g in tests {
             match guard_expr(g, env, pure, depth) {
-                Ok(t) if term::is_atom(&t, "true") => {}
+                Ok(t) if t.is_atom("true") => {}
                 Ok(_) | Err(GuardError::Fail) => continue 'alts,
                 Err(GuardError::Unsupported(e)) => return Err(e),
             }
@@ -222,7 +225,7 @@ pub(super) fn guard_seq(
 /// the bindings it makes and its body, or `None`.
 pub(super) fn match_clause<'c>(
     clause: &'c Term,
-    values: &[Term],
+    values: &[Value],
     env: &Env,
     pure: &Pure,
     depth: usize,
@@ -260,7 +263,7 @@ pub(super) fn guard_expr(
     env: &Env,
     pure: &Pure,
     depth: usize,
-) -> Result<Term, GuardError> {
+) -> Result<Value, GuardError> {
     if depth > MAX_DEPTH || stack::exhausted() {
         return Err(GuardError::Unsupported(too_deep(e, Context::Guard)));
     }
@@ -283,7 +286,7 @@ pub(super) fn guard_expr(
             for x in es {
                 out.push(guard_expr(x, env, pure, d)?);
             }
-            Ok(term::tuple(out))
+            Ok(Value::tuple(out)?)
         }
         ("cons", _) => {
             let mut heads = Vec::new();
@@ -296,17 +299,18 @@ pub(super) fn guard_expr(
                 cur = t;
             }
             let tail = guard_expr(cur, env, pure, d)?;
-            Ok(make_list(heads, tail)?)
+            Ok(Value::list_with_tail(heads, tail)?)
         }
         ("map", [_, fields]) => {
-            let mut m = eetf::Map::from(HashMap::<Term, Term>::new());
+            let mut m = MapValue::empty();
             guard_map_fields(&mut m, fields, env, pure, d, e)?;
-            Ok(Term::Map(m))
+            Ok(Value::map_of(m)?)
         }
         ("map", [_, base, fields]) => match guard_expr(base, env, pure, d)? {
-            Term::Map(mut m) => {
+            Value::Map(base) => {
+                let mut m = base.to_owned_map();
                 guard_map_fields(&mut m, fields, env, pure, d, e)?;
-                Ok(Term::Map(m))
+                Ok(Value::map_of(m)?)
             }
             _ => Err(GuardError::Fail),
         },
@@ -328,15 +332,16 @@ pub(super) fn guard_expr(
                         Some(s) => Some(guard_int(s, env, pure, d)?),
                         None => None,
                     };
-                    bits::push(&mut buf, &v, size, &seg.spec)?;
+                    let v = v.as_leaf().ok_or(GuardError::Fail)?;
+                    bits::push(&mut buf, v, size, &seg.spec)?;
                 }
             }
-            Ok(buf.into_term())
+            Ok(Value::leaf(buf.into_term()))
         }
         ("op", [_, op, a]) => {
             let op = term::as_atom(op).ok_or_else(|| unsup("op"))?;
             let a = guard_expr(a, env, pure, d)?;
-            match value::eval_unary(op, &a) {
+            match ops::eval_unary(op, &a) {
                 Some(r) => Ok(r?),
                 None => Err(unsup("op")),
             }
@@ -345,15 +350,17 @@ pub(super) fn guard_expr(
             let op = term::as_atom(op).ok_or_else(|| unsup("op"))?;
             match op {
                 "andalso" | "orelse" => {
-                    let l = as_bool(&guard_expr(a, env, pure, d)?).ok_or(GuardError::Fail)?;
+                    let l = guard_expr(a, env, pure, d)?
+                        .as_bool()
+                        .ok_or(GuardError::Fail)?;
                     if l == (op == "orelse") {
-                        return Ok(value::bool_term(l));
+                        return Ok(Value::bool(l));
                     }
                     guard_expr(b, env, pure, d)
                 }
                 _ => {
                     let (x, y) = (guard_expr(a, env, pure, d)?, guard_expr(b, env, pure, d)?);
-                    match value::eval_binary(op, &x, &y) {
+                    match ops::eval_binary(op, &x, &y) {
                         Some(r) => Ok(r?),
                         None => Err(unsup("op")),
                     }
@@ -364,21 +371,21 @@ pub(super) fn guard_expr(
             let name = match form(target) {
                 Some(("remote", [_, m, f])) => {
                     let m = guard_expr(m, env, pure, d)?;
-                    if !term::is_atom(&m, "erlang") {
+                    if !m.is_atom("erlang") {
                         return Err(unsup("call"));
                     }
                     guard_expr(f, env, pure, d)?
                 }
-                Some(("atom", [_, f])) => f.clone(),
+                Some(("atom", [_, f @ Term::Atom(_)])) => Value::leaf(f.clone()),
                 _ => return Err(unsup("call")),
             };
-            let name = term::as_atom(&name).ok_or_else(|| unsup("call"))?;
+            let name = name.as_atom().ok_or_else(|| unsup("call"))?;
             let args = forms_list(args).ok_or_else(|| unsup("call"))?;
             let mut vals = Vec::with_capacity(args.len());
             for x in args {
                 vals.push(guard_expr(x, env, pure, d)?);
             }
-            match value::bif(name, &vals, pure) {
+            match ops::bif(name, &vals, pure) {
                 Some(r) => Ok(r?),
                 None => Err(unsup("call")),
             }
@@ -388,11 +395,13 @@ pub(super) fn guard_expr(
 }
 
 fn guard_int(e: &Term, env: &Env, pure: &Pure, d: usize) -> Result<i64, GuardError> {
-    term::as_int(&guard_expr(e, env, pure, d)?).ok_or(GuardError::Fail)
+    guard_expr(e, env, pure, d)?
+        .as_int()
+        .ok_or(GuardError::Fail)
 }
 
 fn guard_map_fields(
-    m: &mut eetf::Map,
+    m: &mut MapValue,
     fields: &Term,
     env: &Env,
     pure: &Pure,
@@ -406,10 +415,10 @@ fn guard_map_fields(
             Some((kind @ ("map_field_assoc" | "map_field_exact"), [_, k, v])) => {
                 let k = guard_expr(k, env, pure, d)?;
                 let v = guard_expr(v, env, pure, d)?;
-                if kind == "map_field_exact" && !value::map_has(m, &k) {
+                if kind == "map_field_exact" && m.get(&k).is_none() {
                     return Err(GuardError::Fail);
                 }
-                value::map_put(m, k, v);
+                m.put(k, v);
             }
             _ => {
                 return Err(GuardError::Unsupported(unsupported(
@@ -424,6 +433,6 @@ fn guard_map_fields(
 }
 
 /// `error:{badmatch, V}`.
-pub(super) fn badmatch(v: Term) -> Exception {
-    error_with("badmatch", v)
+pub(super) fn badmatch(v: &Value) -> Exception {
+    error_with("badmatch", v.to_term())
 }

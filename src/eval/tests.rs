@@ -33,6 +33,14 @@
 //! nest_tuples: fn n -> loop = fn l, n, acc -> if n == 0, do: tuple_size(acc), else: l.(l, n - 1, {acc}) end; loop.(loop, n, {}) end
 //! compiled_fun: Foo.f() after defmodule Foo do def f, do: fn -> :x end end
 //! spawn_child: fn -> me = self(); pid = spawn(fn -> IO.puts("child says hi"); send(me, {:child, self()}) end); receive do {:child, ^pid} -> :spawned after 5000 -> :timeout end end
+//! list_loops: fn n ->
+//!   build = fn _b, 0, acc -> acc; b, k, acc -> b.(b, k - 1, [k | acc]) end
+//!   prepend = fn _p, 0, acc -> acc; p, k, acc -> p.(p, k - 1, [k] ++ acc) end
+//!   sum = fn _s, [], a -> a; s, [h | t], a -> s.(s, t, a + h) end
+//!   walk = fn w, l, c -> if l == [], do: c, else: w.(w, tl(l), c + hd(l)) end
+//!   l = build.(build, n, [])
+//!   {length(l), sum.(sum, l, 0), walk.(walk, prepend.(prepend, n, []), 0)}
+//! end
 //! ```
 //!
 //! The `erl_*` vectors come from `erl -noshell -eval` printing
@@ -42,7 +50,8 @@
 //! `spawn_request_frame` is a whole SPAWN_REQUEST frame our node logged at
 //! trace level when `elixir` ran `Node.spawn(:"cap@vm", fn -> IO.puts "sum=#{x + 22}" end)`.
 
-use super::value::{self, exact_eq};
+use super::ops;
+use super::value::Value;
 use crate::node::Node;
 use crate::otp::io_format;
 use crate::otp::rpc::{CallContext, Class, Exception};
@@ -164,6 +173,11 @@ fn error_reason(r: &Result<Term, Exception>) -> Term {
     }
 }
 
+/// `=:=` of two terms.
+fn exact_eq(a: &Term, b: &Term) -> bool {
+    Value::from_term(a).unwrap() == Value::from_term(b).unwrap()
+}
+
 fn assert_term(got: &Term, want: &Term) {
     assert!(exact_eq(got, want), "got {got}, want {want}");
 }
@@ -195,7 +209,7 @@ async fn spawn_request_frame_interpolation() {
         ("erlang", "apply", 2)
     );
     let args = term::as_list(msg.payload.as_ref().unwrap()).unwrap();
-    assert!(value::is_nil(&args[1]));
+    assert_term(&args[1], &term::nil());
     let node = test_node().await;
     let r = run_with(&node, args[0].clone(), |_| {}).await;
     assert_eq!(r.output, "sum=42\n");
@@ -231,12 +245,13 @@ async fn receive_after_times_out_then_matches_selectively() {
 async fn arithmetic_comparison_and_bignums() {
     let node = test_node().await;
     let r = run(&node, "arithmetic").await;
-    let big = value::eval_binary("*", &term::int(121_932_631_112_635_269), &term::int(1000))
+    let big = ops::eval_binary("*", &Value::int(121_932_631_112_635_269), &Value::int(1000))
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .to_term();
     let want = term::tuple(vec![
         term::int(7),
-        value::float_term(3.5).unwrap(),
+        ops::float_term(3.5).unwrap(),
         term::int(3),
         term::int(-1),
         term::atom("true"),
@@ -314,6 +329,36 @@ async fn tail_recursive_fun_loops_past_the_depth_limit() {
     node.shutdown().await;
 }
 
+/// Building a list with `[h | acc]` (and `[h] ++ acc`) and taking it apart
+/// with `[h | t]` (and `hd`/`tl`) makes one cell per element and copies none:
+/// were cells copied (as when lists were vectors), the count would grow with
+/// the square of `n`.
+#[tokio::test]
+async fn list_loops_make_one_cell_per_element() {
+    let node = test_node().await;
+    let n: usize = 20_000;
+    super::value::counters::reset();
+    let r = run_args(
+        &node,
+        vector("list_loops"),
+        vec![term::int(n as i64)],
+        |_| {},
+    )
+    .await;
+    let (cells, terms) = super::value::counters::get();
+    let sum = term::int((n * (n + 1) / 2) as i64);
+    assert_term(
+        &r.result.unwrap(),
+        &term::tuple(vec![term::int(n as i64), sum.clone(), sum]),
+    );
+    // `build` makes a cell per element, `prepend` two (`[k]`, and its copy
+    // in front of `acc`); nothing else is made per element.
+    assert!(cells <= 3 * n + 100, "{cells} cells for 2 lists of {n}");
+    // The lists never leave the interpreter: only the result is a term.
+    assert!(terms < 100, "{terms} terms made");
+    node.shutdown().await;
+}
+
 #[tokio::test]
 async fn send_to_self_then_receive_with_pin() {
     let node = test_node().await;
@@ -378,11 +423,11 @@ async fn raise_builds_a_runtime_error() {
         panic!("not a struct")
     };
     assert_term(
-        value::map_get(&m, &term::atom("__struct__")).unwrap(),
+        m.map.get(&term::atom("__struct__")).unwrap(),
         &term::atom("Elixir.RuntimeError"),
     );
     assert_term(
-        value::map_get(&m, &term::atom("message")).unwrap(),
+        m.map.get(&term::atom("message")).unwrap(),
         &term::binary(b"boom".to_vec()),
     );
     node.shutdown().await;
@@ -655,7 +700,7 @@ async fn mutated_funs_never_panic() {
         term::int(-1),
         term::tuple(vec![]),
         term::nil(),
-        value::float_term(0.5).unwrap(),
+        ops::float_term(0.5).unwrap(),
     ];
     let mut runs = 0;
     for name in [
