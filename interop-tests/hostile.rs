@@ -811,3 +811,178 @@ async fn links_and_monitors_per_remote_pid_and_per_peer_are_limited() {
     echo.still_echoing().await;
     node.shutdown().await;
 }
+
+/// A `131 68` distribution header written from the documented layout: `refs` are
+/// `(slot, Some(text))` for a new atom cache entry, `(slot, None)` for a slot cached by
+/// an earlier message (lengths take two bytes when a new text is over 255 bytes).
+fn dist_header(refs: &[(u16, Option<&str>)]) -> Vec<u8> {
+    let n = refs.len();
+    let mut out = vec![131, 68, n as u8];
+    if n == 0 {
+        return out;
+    }
+    let long = refs.iter().any(|(_, t)| t.is_some_and(|t| t.len() > 255));
+    let mut flags = vec![0u8; n / 2 + 1];
+    let mut set = |i: usize, nibble: u8| flags[i / 2] |= nibble << (4 * (i % 2));
+    for (i, (slot, text)) in refs.iter().enumerate() {
+        set(
+            i,
+            (slot >> 8) as u8 & 7 | if text.is_some() { 8 } else { 0 },
+        );
+    }
+    set(n, u8::from(long));
+    out.extend(flags);
+    for (slot, text) in refs {
+        out.push((slot & 0xff) as u8);
+        if let Some(t) = text {
+            if long {
+                out.extend((t.len() as u16).to_be_bytes());
+            } else {
+                out.push(t.len() as u8);
+            }
+            out.extend(t.as_bytes());
+        }
+    }
+    out
+}
+
+/// `NEW_PID_EXT` of pid `<id>` on node `node` (creation 7).
+fn pid_ext(node: &str, id: u32) -> Vec<u8> {
+    let mut t = vec![88, 119, node.len() as u8];
+    t.extend_from_slice(node.as_bytes());
+    t.extend_from_slice(&id.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 7]);
+    t
+}
+
+/// `{6, From, '', To}` (REG_SEND) without version byte, as after a distribution header.
+fn bare_reg_send(from_node: &str, to: &str) -> Vec<u8> {
+    let mut t = vec![104, 4, 97, 6];
+    t.extend(pid_ext(from_node, 1));
+    t.extend_from_slice(&[119, 0, 119, to.len() as u8]);
+    t.extend_from_slice(to.as_bytes());
+    t
+}
+
+/// `LIST_EXT` of the atom cache references `indices`, then `[]`.
+fn list_of_refs(indices: impl ExactSizeIterator<Item = u8>) -> Vec<u8> {
+    let mut t = vec![108];
+    t.extend((indices.len() as u32).to_be_bytes());
+    for i in indices {
+        t.extend([82, i]);
+    }
+    t.push(106);
+    t
+}
+
+/// A frame: 4-byte length, then `parts`.
+fn framed(parts: &[&[u8]]) -> Vec<u8> {
+    let body = parts.concat();
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+/// The longest atom: 255 characters of 4 bytes (1020 bytes), one per `seed`.
+fn longest_atom(seed: u32) -> String {
+    let c = char::from_u32(0x1F300 + seed).unwrap();
+    std::iter::repeat_n(c, 255).collect()
+}
+
+/// Messages through the atom cache to a process that never reads, whose headers
+/// reference 255 cached atoms of 1020 bytes: each used to keep a copy of all 255 (890
+/// KB of them held 512 MiB); now each holds a pointer per reference, and the node grows
+/// by at most 64 times what was sent. A payload of references standing for more atom
+/// text than 64 bytes per byte of its message is refused, naming the limit, whether it
+/// would wait unbuilt (16 KB) or be built at once. The Elixir node echoes throughout.
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_atoms_are_shared_by_waiting_messages_and_bounded_when_built() {
+    if !have_elixir("cached_atoms_are_shared_by_waiting_messages_and_bounded_when_built") {
+        return;
+    }
+    let epmd = free_port();
+    let (node, echo) =
+        lib_node_with_echoer(erlnode::Node::builder(sname(&unique("rust"))), epmd).await;
+    let mut sink = node.process();
+    sink.register("sink").unwrap();
+    let mut events = node.subscribe();
+    let texts: Vec<String> = (0..255).map(longest_atom).collect();
+    let rss_before = rss_kib("self");
+
+    let (s, evil) = authenticated(node.port(), node.name()).await;
+    let to_sink = bare_reg_send(&evil, "sink");
+    // One frame caching the 255 atoms, then 2000 small messages (22-byte payloads,
+    // kept unbuilt) whose headers reference all 255 and whose payloads name the last.
+    let new: Vec<(u16, Option<&str>)> = (0..255)
+        .map(|i| (i as u16, Some(texts[i].as_str())))
+        .collect();
+    let mut bytes = framed(&[&dist_header(&new), &to_sink, &list_of_refs(0..8)]);
+    let old: Vec<(u16, Option<&str>)> = (0..255).map(|i| (i as u16, None)).collect();
+    let small = framed(&[
+        &dist_header(&old),
+        &to_sink,
+        &list_of_refs([254, 0, 1, 2, 3, 4, 5, 6].into_iter()),
+    ]);
+    for _ in 0..2000 {
+        bytes.extend_from_slice(&small);
+    }
+    // Then `{EvilPid, marker}` to echo, which comes back once all before it is delivered.
+    let marker = "all_sink_messages_delivered";
+    let mut payload = vec![104, 2];
+    payload.extend(pid_ext(&evil, 2));
+    payload.extend_from_slice(&[119, marker.len() as u8]);
+    payload.extend_from_slice(marker.as_bytes());
+    bytes.extend(framed(&[
+        &dist_header(&[]),
+        &bare_reg_send(&evil, "echo"),
+        &payload,
+    ]));
+    let sent = bytes.len() as u64;
+    let mut s = write_all_bg(s, bytes).await.unwrap();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !seen.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+            let mut chunk = [0u8; 4096];
+            let n = s.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the node closed the connection");
+            seen.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("echo's reply to the marker");
+    let grown = rss_kib("self").saturating_sub(rss_before);
+    let allowance = 32 * 1024;
+    assert!(
+        grown <= 64 * sent / 1024 + allowance,
+        "the node grew by {grown} KiB for {sent} bytes sent"
+    );
+    // What waits in the mailbox is the atoms themselves.
+    let got = sink.receive_timeout(Duration::from_secs(5)).await.unwrap();
+    let first: Vec<eetf::Term> = texts[..8]
+        .iter()
+        .map(|t| eetf::Term::from(eetf::Atom::from(t.as_str())))
+        .collect();
+    assert_eq!(got, eetf::Term::from(eetf::List::from(first)));
+    drop(s);
+
+    // 8000 and 9000 references to a 1020-byte atom: 8 MB and 9 MB of atom text from
+    // 16 KB and 18 KB messages.
+    for n in [8000, 9000] {
+        let (s, evil) = authenticated(node.port(), node.name()).await;
+        let long = longest_atom(0);
+        let bytes = framed(&[
+            &dist_header(&[(0, Some(long.as_str()))]),
+            &bare_reg_send(&evil, "sink"),
+            &list_of_refs(std::iter::repeat_n(0, n)),
+        ]);
+        let mut s = write_all_bg(s, bytes).await.unwrap();
+        assert!(closed(&mut s).await, "{n} references were accepted");
+        let reason = down_reason(&mut events, &evil).await;
+        assert!(
+            reason.contains("atom text copied from atom cache references too large"),
+            "{n}: {reason}"
+        );
+    }
+    echo.still_echoing().await;
+    node.shutdown().await;
+}

@@ -661,7 +661,10 @@ fn read_message(
             if fragment == 1 {
                 return Ok(Some(decode_after_header(rest, cache.table())?));
             }
-            partial.start(sequence, fragment, cache.table().to_vec(), rest)?;
+            // The references, shared with the cache (a pointer each); every one was
+            // checked to name a stored atom when the header was read.
+            let atoms = cache.table().to_shared(usize::MAX).unwrap_or_default();
+            partial.start(sequence, fragment, atoms, rest)?;
             Ok(None)
         }
         HeaderRef::Fragment {

@@ -9,6 +9,7 @@
 //! Terms after a header have no version byte of their own.
 
 use eetf::Atom;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Slots in a connection's atom cache (8 segments of 256).
@@ -46,17 +47,28 @@ pub enum HeaderError {
 }
 
 /// The receiving half of a connection's atom cache: what the peer stored in each slot.
+///
+/// Each atom is stored once and shared: a message that keeps its references (a checked
+/// message waiting in a mailbox, a fragmented one being reassembled) holds a pointer per
+/// reference ([`crate::proto::etf::AtomTable::to_shared`]), and the text lives while
+/// anything points to it.
 pub struct InCache {
-    slots: Vec<Option<Atom>>,
+    slots: Vec<Option<Arc<Atom>>>,
+    /// The length in bytes of each slot's atom.
+    slot_lens: Vec<u16>,
     /// The last header's references: a slot each.
     refs: Vec<u16>,
+    /// The length of the last header's longest atom.
+    longest: usize,
 }
 
 impl Default for InCache {
     fn default() -> Self {
         InCache {
             slots: vec![None; ATOM_CACHE_SIZE],
+            slot_lens: vec![0; ATOM_CACHE_SIZE],
             refs: Vec::with_capacity(MAX_REFS),
+            longest: 0,
         }
     }
 }
@@ -67,6 +79,7 @@ impl InCache {
         crate::proto::etf::AtomTable::Slots {
             refs: &self.refs,
             cache: &self.slots,
+            longest: self.longest,
         }
     }
 }
@@ -90,16 +103,20 @@ pub enum HeaderRef<'a> {
     },
 }
 
-/// A parsed distribution header and the bytes after it.
+/// A parsed distribution header and the bytes after it; its atoms are shared with the
+/// cache.
 #[derive(Debug, PartialEq)]
 pub enum Header<'a> {
     /// `131 68`: a whole message (control, then any payload) follows.
-    Message { atoms: Vec<Atom>, rest: &'a [u8] },
+    Message {
+        atoms: Vec<Arc<Atom>>,
+        rest: &'a [u8],
+    },
     /// `131 69`: the start of a message sent in `fragment` fragments (this one included).
     FragmentStart {
         sequence: u64,
         fragment: u64,
-        atoms: Vec<Atom>,
+        atoms: Vec<Arc<Atom>>,
         rest: &'a [u8],
     },
     /// `131 70`: fragment number `fragment` (counting down to 1) of `sequence`.
@@ -147,7 +164,7 @@ impl<'a> Reader<'a> {
 pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, HeaderError> {
     Ok(match parse_in_place(frame, cache)? {
         HeaderRef::Message { rest } => Header::Message {
-            atoms: cache.table().to_vec(),
+            atoms: shared(cache),
             rest,
         },
         HeaderRef::FragmentStart {
@@ -157,7 +174,7 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
         } => Header::FragmentStart {
             sequence,
             fragment,
-            atoms: cache.table().to_vec(),
+            atoms: shared(cache),
             rest,
         },
         HeaderRef::Fragment {
@@ -170,6 +187,11 @@ pub fn parse<'a>(frame: &'a [u8], cache: &mut InCache) -> Result<Header<'a>, Hea
             rest,
         },
     })
+}
+
+/// The last header's references, shared (each names a stored atom: `read_refs` checked).
+fn shared(cache: &InCache) -> Vec<Arc<Atom>> {
+    cache.table().to_shared(usize::MAX).unwrap_or_default()
 }
 
 /// [`parse`], leaving the header's references in `cache` (read them with
@@ -209,6 +231,7 @@ pub fn parse_in_place<'a>(
                 return Err(HeaderError::ZeroFragmentId);
             }
             cache.refs.clear();
+            cache.longest = 0;
             Ok(HeaderRef::Fragment {
                 sequence,
                 fragment,
@@ -223,6 +246,7 @@ pub fn parse_in_place<'a>(
 /// in `cache.refs`, with new entries stored.
 fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<(), HeaderError> {
     cache.refs.clear();
+    cache.longest = 0;
     let n = usize::from(r.u8()?);
     if n == 0 {
         return Ok(());
@@ -254,13 +278,17 @@ fn read_refs(r: &mut Reader<'_>, cache: &mut InCache) -> Result<(), HeaderError>
                 return Err(HeaderError::AtomTooLong { index, chars });
             }
             // Slot is < 8 * 256 = ATOM_CACHE_SIZE by construction.
-            if let Some(s) = cache.slots.get_mut(slot) {
-                *s = Some(Atom::from(text));
+            if let (Some(s), Some(l)) = (cache.slots.get_mut(slot), cache.slot_lens.get_mut(slot)) {
+                *s = Some(Arc::new(Atom::from(text)));
+                // At most 255 characters of 4 bytes.
+                *l = len as u16;
             }
         } else if cache.slots.get(slot).is_none_or(Option::is_none) {
             return Err(HeaderError::EmptySlot { index, slot });
         }
         cache.refs.push(slot as u16);
+        let len = usize::from(cache.slot_lens.get(slot).copied().unwrap_or_default());
+        cache.longest = cache.longest.max(len);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 
 use eetf::Atom;
 use std::collections::HashMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Bytes charged per incomplete sequence on top of its data, for its bookkeeping.
@@ -36,16 +37,17 @@ pub enum FragmentError {
     TooLarge { held: usize, limit: usize },
 }
 
-/// A whole message put back together: its atom cache references and its bytes
-/// (control message, then any payload, no version bytes).
+/// A whole message put back together: its atom cache references (shared with the
+/// connection's cache) and its bytes (control message, then any payload, no version
+/// bytes).
 #[derive(Debug, PartialEq)]
 pub struct Reassembled {
-    pub atoms: Vec<Atom>,
+    pub atoms: Vec<Arc<Atom>>,
     pub data: Vec<u8>,
 }
 
 struct Partial {
-    atoms: Vec<Atom>,
+    atoms: Vec<Arc<Atom>>,
     data: Vec<u8>,
     /// The fragment id due next.
     next: u64,
@@ -99,7 +101,7 @@ impl Reassembly {
         &mut self,
         sequence: u64,
         fragments: u64,
-        atoms: Vec<Atom>,
+        atoms: Vec<Arc<Atom>>,
         rest: &[u8],
     ) -> Result<Option<Reassembled>, FragmentError> {
         if let Some(old) = self.partial.remove(&sequence) {
@@ -111,7 +113,8 @@ impl Reassembly {
                 data: rest.to_vec(),
             }));
         }
-        let atom_bytes: usize = atoms.iter().map(|a| a.name.len() + 24).sum();
+        // The atoms are shared with the connection's cache: a pointer each.
+        let atom_bytes = atoms.len() * std::mem::size_of::<Arc<Atom>>();
         let charged = SEQUENCE_OVERHEAD + atom_bytes + rest.len();
         self.charge(charged)?;
         // Room for the fragments to come, as far as the first one tells (OTP's are all
@@ -183,7 +186,8 @@ mod tests {
     #[test]
     fn fragments_join_in_order_and_interleaved() {
         let mut r = Reassembly::new(1 << 20);
-        assert_eq!(r.start(7, 3, vec![Atom::from("a")], b"ab").unwrap(), None);
+        let a = Arc::new(Atom::from("a"));
+        assert_eq!(r.start(7, 3, vec![a.clone()], b"ab").unwrap(), None);
         assert_eq!(r.start(9, 2, vec![], b"x").unwrap(), None);
         assert_eq!(r.next(7, 2, b"cd").unwrap(), None);
         let nine = r.next(9, 1, b"y").unwrap().unwrap();
@@ -192,7 +196,7 @@ mod tests {
         assert_eq!(seven.data, b"abcde");
         // Room for the two later fragments was reserved when the sequence started.
         assert!(seven.data.capacity() >= 6);
-        assert_eq!(seven.atoms, vec![Atom::from("a")]);
+        assert_eq!(seven.atoms, vec![a]);
         assert_eq!((r.held(), r.sequences()), (0, 0));
         // A single-fragment sequence is whole at once.
         assert_eq!(r.start(1, 1, vec![], b"z").unwrap().unwrap().data, b"z");

@@ -29,6 +29,19 @@ pub const DEFER_MAX: usize = 16 * 1024;
 /// a short atom) costs less to build than to copy.
 pub const DEFER_MIN: usize = 17;
 
+/// Most bytes of atom text the terms of a message after a distribution header may copy
+/// from atom cache references, per byte of the message (its control message and payload,
+/// and one per reference in its header, which takes at least that).
+///
+/// A reference is two bytes and stands for an atom of up to 255 characters (1020 bytes)
+/// that the peer cached earlier; each one built is a copy of that text (an `eetf` atom
+/// owns its `String`). Without this bound a payload of references would build about 500
+/// bytes per byte received. Real traffic stays far below: a list of one 31-character
+/// module atom repeated copies about 15 bytes per byte, and only an atom of more than 128
+/// bytes repeated back to back, with nothing else in between, would come near it. Past it
+/// the message is refused ([`etf::WHY_ATOM_TEXT`]) and its connection closed.
+pub const ATOM_TEXT_PER_BYTE: usize = 64;
+
 /// [`decode_frame`], except that the payload of a plain send (SEND, REG_SEND,
 /// SEND_SENDER, ALIAS_SEND: the messages that go unchanged into a mailbox) of
 /// [`DEFER_MIN`] to [`DEFER_MAX`] bytes is checked in full and kept as bytes, so that the receiving
@@ -88,19 +101,29 @@ impl Src<'_> {
         atoms: AtomTable::EMPTY,
     };
 
-    fn decode(&self, buf: &[u8]) -> Result<(Term, usize), EtfError> {
+    /// Bytes of atom text the terms of `message` (control and payload) may copy from
+    /// atom cache references: [`ATOM_TEXT_PER_BYTE`] per byte of it and per reference.
+    fn atom_text_budget(&self, message: &[u8]) -> usize {
+        if self.atoms.is_empty() {
+            return 0;
+        }
+        ATOM_TEXT_PER_BYTE.saturating_mul(message.len().saturating_add(self.atoms.len()))
+    }
+
+    /// One term; atom text it copies from references is taken off `atom_text`.
+    fn decode(&self, buf: &[u8], atom_text: &mut usize) -> Result<(Term, usize), EtfError> {
         if self.versioned {
             etf::decode_with(buf, WIRE)
         } else {
-            etf::decode_in(buf, self.atoms)
+            etf::decode_in_within(buf, self.atoms, atom_text)
         }
     }
 
-    fn check_exact(&self, buf: &[u8]) -> Result<CheckedTerm, EtfError> {
+    fn check_exact(&self, buf: &[u8], atom_text: &mut usize) -> Result<CheckedTerm, EtfError> {
         if self.versioned {
             CheckedTerm::check_exact_with(buf, WIRE)
         } else {
-            CheckedTerm::check_exact_in(buf, self.atoms)
+            CheckedTerm::check_exact_in_within(buf, self.atoms, atom_text)
         }
     }
 
@@ -117,6 +140,7 @@ impl Src<'_> {
 }
 
 pub(super) fn decode_deferred(rest: &[u8], src: Src<'_>) -> Result<CheckedMessage, ControlError> {
+    let mut atom_text = src.atom_text_budget(rest);
     if let Some((op, control, used)) = src.direct(rest)
         && matches!(
             op,
@@ -128,12 +152,17 @@ pub(super) fn decode_deferred(rest: &[u8], src: Src<'_>) -> Result<CheckedMessag
             return Err(ControlError::MissingPayload { op });
         }
         let payload = if (DEFER_MIN..=DEFER_MAX).contains(&payload.len()) {
-            Payload::Checked(src.check_exact(payload).map_err(|e| match e {
-                EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
-                e => ControlError::Payload(e),
-            })?)
+            Payload::Checked(
+                src.check_exact(payload, &mut atom_text)
+                    .map_err(|e| match e {
+                        EtfError::TrailingBytes { extra, .. } => ControlError::Trailing(extra),
+                        e => ControlError::Payload(e),
+                    })?,
+            )
         } else {
-            let (term, used) = src.decode(payload).map_err(ControlError::Payload)?;
+            let (term, used) = src
+                .decode(payload, &mut atom_text)
+                .map_err(ControlError::Payload)?;
             if used != payload.len() {
                 return Err(ControlError::Trailing(payload.len() - used));
             }
@@ -169,11 +198,12 @@ pub(super) fn decode_terms(
     if rest.is_empty() {
         return Err(ControlError::Empty);
     }
+    let mut atom_text = src.atom_text_budget(rest);
     let fast = if direct { src.direct(rest) } else { None };
     let (control, op, used) = match fast {
         Some((op, control, used)) => (Ok(control), op, used),
         None => {
-            let (control_term, used) = src.decode(rest)?;
+            let (control_term, used) = src.decode(rest, &mut atom_text)?;
             let op = match &control_term {
                 Term::Tuple(Tuple { elements }) => match elements.first() {
                     Some(Term::FixInteger(FixInteger { value })) => *value,
@@ -189,7 +219,9 @@ pub(super) fn decode_terms(
         if rest.is_empty() {
             return Err(ControlError::MissingPayload { op });
         }
-        let (payload, used) = src.decode(rest).map_err(ControlError::Payload)?;
+        let (payload, used) = src
+            .decode(rest, &mut atom_text)
+            .map_err(ControlError::Payload)?;
         if used != rest.len() {
             return Err(ControlError::Trailing(rest.len() - used));
         }

@@ -8,7 +8,11 @@
 //! four fragments.
 
 use super::*;
-use crate::proto::control::{Control, decode_message_after_header};
+use crate::proto::control::{
+    CheckedMessage, Control, ControlError, Payload, decode_after_header,
+    decode_message_after_header,
+};
+use crate::proto::etf::EtfError;
 use crate::proto::fragments::Reassembly;
 use eetf::{Binary, Term};
 
@@ -290,6 +294,7 @@ fn out_cache_sends_new_entries_once_then_bare_slots() {
             panic!()
         };
         assert!(rest.is_empty());
+        let got: Vec<Atom> = got.iter().map(|a| (**a).clone()).collect();
         assert_eq!(got, atoms[..2]);
         // Names go in full the first time only.
         assert_eq!(header.windows(5).any(|w| w == b"alpha"), round == 0);
@@ -303,4 +308,200 @@ fn out_cache_sends_new_entries_once_then_bare_slots() {
     let mut header = vec![131, 68];
     out.write_refs(&mut header);
     assert!(header.windows(5).any(|w| w == b"gamma"));
+}
+
+/// A `131 68` header written by hand from the documented layout (erl_ext_dist): `refs`
+/// are `(slot, Some(text))` for a new cache entry, `(slot, None)` for a slot cached by
+/// an earlier message; lengths take two bytes (the long-atoms flag) when a new text is
+/// over 255 bytes.
+fn header(refs: &[(u16, Option<&str>)]) -> Vec<u8> {
+    let n = refs.len();
+    let mut out = vec![131, 68, n as u8];
+    if n == 0 {
+        return out;
+    }
+    let long = refs.iter().any(|(_, t)| t.is_some_and(|t| t.len() > 255));
+    let mut flags = vec![0u8; n / 2 + 1];
+    let mut set = |i: usize, nibble: u8| flags[i / 2] |= nibble << (4 * (i % 2));
+    for (i, (slot, text)) in refs.iter().enumerate() {
+        set(
+            i,
+            (slot >> 8) as u8 & 7 | if text.is_some() { 8 } else { 0 },
+        );
+    }
+    set(n, u8::from(long));
+    out.extend(flags);
+    for (slot, text) in refs {
+        out.push((slot & 0xff) as u8);
+        if let Some(t) = text {
+            if long {
+                out.extend((t.len() as u16).to_be_bytes());
+            } else {
+                out.push(t.len() as u8);
+            }
+            out.extend(t.as_bytes());
+        }
+    }
+    out
+}
+
+/// `{6, Pid, '', sink}` (REG_SEND to `sink`, from a pid of `evil@h`) without version byte.
+fn reg_send_to_sink() -> Vec<u8> {
+    let mut t = vec![104, 4, 97, 6, 88, 119, 6];
+    t.extend_from_slice(b"evil@h");
+    t.extend_from_slice(&[0, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 7, 119, 0, 119, 4]);
+    t.extend_from_slice(b"sink");
+    t
+}
+
+/// `LIST_EXT` of the references `indices`, then `[]`.
+fn list_of_refs(indices: impl ExactSizeIterator<Item = u8>) -> Vec<u8> {
+    let mut t = vec![108];
+    t.extend((indices.len() as u32).to_be_bytes());
+    for i in indices {
+        t.extend([82, i]);
+    }
+    t.push(106);
+    t
+}
+
+/// The longest atom there is: 255 characters of 4 bytes (1020 bytes), one per `seed`.
+fn longest_atom(seed: u32) -> String {
+    let c = char::from_u32(0x1F300 + seed).unwrap();
+    std::iter::repeat_n(c, 255).collect()
+}
+
+/// What a connection's reader makes of one frame body: the header applied to the
+/// cache, then the message checked (a plain send's payload of 17 to 16K bytes kept
+/// unbuilt) or built.
+fn read(body: &[u8], cache: &mut InCache) -> Result<CheckedMessage, ControlError> {
+    match parse_in_place(body, cache).unwrap() {
+        HeaderRef::Message { rest } => decode_after_header(rest, cache.table()),
+        other => panic!("not a whole message: {other:?}"),
+    }
+}
+
+/// A message kept unbuilt in a mailbox holds a pointer per atom cache reference, not a
+/// copy of the atoms: 1000 messages whose headers reference 255 cached atoms of 1020
+/// bytes each (they used to hold 255 KiB each, 600 bytes per byte received) hold under
+/// 8 bytes per byte received, all sharing the cache's atoms.
+#[test]
+fn checked_messages_share_the_cached_atoms() {
+    let texts: Vec<String> = (0..255).map(longest_atom).collect();
+    let mut cache = InCache::default();
+    // The first message caches the atoms (a 260 KB header), and names the first eight.
+    let new: Vec<(u16, Option<&str>)> = (0..255)
+        .map(|i| (i as u16, Some(texts[i].as_str())))
+        .collect();
+    let mut first = header(&new);
+    first.extend(reg_send_to_sink());
+    first.extend(list_of_refs(0..8));
+    let m = read(&first, &mut cache).unwrap();
+    let Some(Payload::Checked(c)) = m.payload else {
+        panic!("{:?}", m.payload)
+    };
+    let expected: Vec<Term> = texts[..8]
+        .iter()
+        .map(|t| Term::from(Atom::from(t.as_str())))
+        .collect();
+    assert_eq!(c.build().unwrap(), Term::from(eetf::List::from(expected)));
+    drop(c);
+    // Then messages whose headers reference all 255, payloads naming the last and others.
+    let old: Vec<(u16, Option<&str>)> = (0..255).map(|i| (i as u16, None)).collect();
+    let mut body = header(&old);
+    body.extend(reg_send_to_sink());
+    body.extend(list_of_refs([254, 0, 1, 2, 3, 4, 5, 6].into_iter()));
+    let mut kept = Vec::new();
+    for _ in 0..1000 {
+        let m = read(&body, &mut cache).unwrap();
+        assert!(matches!(m.control, Control::RegSend { .. }));
+        let Some(Payload::Checked(c)) = m.payload else {
+            panic!("{:?}", m.payload)
+        };
+        kept.push(c);
+    }
+    let received = 1000 * (body.len() + 4);
+    let held: usize = kept.iter().map(|c| c.held_bytes()).sum();
+    assert!(held <= 8 * received, "{held} bytes held for {received}");
+    // Every kept message points at the cache's atoms.
+    let slot = |cache: &InCache, i: usize| cache.slots[i].clone().unwrap();
+    assert_eq!(Arc::strong_count(&slot(&cache, 254)), 1 + 1000 + 1);
+    assert_eq!(Arc::strong_count(&slot(&cache, 100)), 1 + 1000 + 1);
+    let built = kept[999].build().unwrap();
+    let Term::List(l) = built else { panic!() };
+    assert_eq!(l.elements[0], Term::from(Atom::from(texts[254].as_str())));
+    // A slot the peer replaces keeps its old atom for the messages that name it.
+    let mut replace = header(&[(254, Some("new"))]);
+    replace.extend(reg_send_to_sink());
+    replace.extend(list_of_refs(std::iter::repeat_n(0, 8)));
+    read(&replace, &mut cache).unwrap();
+    assert_eq!(slot(&cache, 254).name, "new");
+    let Term::List(l) = kept[0].build().unwrap() else {
+        panic!()
+    };
+    assert_eq!(l.elements[0], Term::from(Atom::from(texts[254].as_str())));
+    drop(kept);
+    assert_eq!(Arc::strong_count(&slot(&cache, 100)), 1 + 1);
+}
+
+/// A payload of references to long cached atoms would build about 500 bytes of atom
+/// text per byte received; past 64 bytes per byte of the message it is refused, whether
+/// it would wait in a mailbox unbuilt or be built at once, with an error naming the
+/// limit. What real traffic sends stays well within: 10 000 records naming a
+/// 31-character module, or the module alone 10 000 times (15 bytes per byte).
+#[test]
+fn references_standing_for_more_atom_text_than_the_message_allows_are_refused() {
+    let long = longest_atom(0);
+    let module = "Elixir.Inventory.Stock.Movement";
+    assert_eq!(module.len(), 31);
+    let mut cache = InCache::default();
+    let mut first = header(&[(0, Some(long.as_str())), (1, Some(module))]);
+    first.extend(reg_send_to_sink());
+    first.extend(list_of_refs(0..2));
+    read(&first, &mut cache).unwrap();
+    let refs = header(&[(0, None), (1, None)]);
+    // 8000 references (16 KB: checked and kept unbuilt) and 9000 (built at once) to the
+    // 1020-byte atom.
+    for n in [8000, 9000] {
+        let mut body = refs.clone();
+        body.extend(reg_send_to_sink());
+        let payload = list_of_refs(std::iter::repeat_n(0, n));
+        assert_eq!(payload.len() <= crate::proto::control::DEFER_MAX, n == 8000);
+        body.extend(payload);
+        let err = read(&body, &mut cache).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ControlError::Payload(EtfError::TooLarge {
+                    what: crate::proto::etf::WHY_ATOM_TEXT,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "bad message payload: atom text copied from atom cache references too large"
+            ),
+            "{text}"
+        );
+    }
+    // 10 000 `{Movement, I}` records, and the module 10 000 times: built.
+    let mut records = vec![108];
+    records.extend(10_000u32.to_be_bytes());
+    for i in 0..10_000u32 {
+        records.extend([104, 2, 82, 1, 97, (i % 256) as u8]);
+    }
+    records.push(106);
+    for payload in [records, list_of_refs(std::iter::repeat_n(1, 10_000))] {
+        let mut body = refs.clone();
+        body.extend(reg_send_to_sink());
+        body.extend(&payload);
+        let m = read(&body, &mut cache).unwrap();
+        let Some(Payload::Term(Term::List(l))) = m.payload else {
+            panic!()
+        };
+        assert_eq!(l.elements.len(), 10_000);
+    }
 }

@@ -161,6 +161,10 @@ pub(super) struct Builder<'a> {
     pub(super) map_entries: usize,
     /// What the distribution header's atom cache references stand for.
     pub(super) atoms: AtomTable<'a>,
+    /// Bytes of atom text [`Builder::simple_leaf`] may still copy from atom cache
+    /// references, on bytes not checked yet (it gives up past it, for the check to
+    /// refuse the term); checked bytes need no count.
+    pub(super) atom_text: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -467,7 +471,9 @@ impl<'a> Builder<'a> {
             }
             [NIL_EXT, ..] => (Term::List(eetf::List::nil()), 1),
             [ATOM_CACHE_REF, index, ..] => {
-                (Term::Atom(self.atoms.get(usize::from(index))?.clone()), 2)
+                let atom = self.atoms.get(usize::from(index))?;
+                self.atom_text = self.atom_text.checked_sub(atom.name.len())?;
+                (Term::Atom(atom.clone()), 2)
             }
             [SMALL_ATOM_UTF8_EXT, len, ..] => {
                 let name = std::str::from_utf8(rest.get(2..2 + usize::from(len))?).ok()?;

@@ -11,6 +11,10 @@ pub(super) struct Facts {
     pub(super) has_multi_entry_map: bool,
     /// The term holds atom cache references.
     pub(super) atom_refs: bool,
+    /// Bytes of atom text its atom cache references stand for (what building copies),
+    /// when counted ([`Scanner::count_atom_text`]); else 0, the table's atoms being too
+    /// short for the references to go over what was allowed.
+    pub(super) atom_text: usize,
 }
 
 pub(super) struct Checked {
@@ -42,16 +46,30 @@ pub(super) fn check(buf: &[u8], limits: Limits) -> Result<Checked, EtfError> {
             at: 1,
             why: WHY_FRAGMENT,
         }),
-        _ => check_in(buf, 1, 0),
+        _ => check_in(buf, 1, AtomTable::EMPTY, 0),
     }
 }
 
 /// Validates the term at `start` in `buf` (the byte after 131, or 0 for a term after a
-/// distribution header), which may hold references to `atom_refs` cached atoms.
-pub(super) fn check_in(buf: &[u8], start: usize, atom_refs: usize) -> Result<Checked, EtfError> {
+/// distribution header), which may hold references to the cached `atoms` standing for at
+/// most `max_atom_text` bytes of atom text in all.
+pub(super) fn check_in<'a>(
+    buf: &'a [u8],
+    start: usize,
+    atoms: AtomTable<'a>,
+    max_atom_text: usize,
+) -> Result<Checked, EtfError> {
     let mut scanner = Scanner::new(buf);
     scanner.pos = start;
-    scanner.atom_refs = atom_refs;
+    scanner.refs = atoms.len();
+    scanner.atoms = atoms;
+    scanner.max_atom_text = max_atom_text;
+    // A reference takes two bytes: the text they stand for needs counting only when
+    // the table's longest atom could make it more than allowed (so everyday traffic,
+    // whose atoms are short, is not counted at all).
+    let most_refs = buf.len().saturating_sub(start) / 2;
+    scanner.count_atom_text = MAX_ATOM_BYTES.saturating_mul(most_refs) > max_atom_text
+        && atoms.longest().saturating_mul(most_refs) > max_atom_text;
     scanner.term()?;
     Ok(Checked {
         len: scanner.pos,
@@ -261,8 +279,15 @@ pub(super) struct Scanner<'a> {
     /// bounds it lower).
     pub(super) max_terms: usize,
     pub(super) facts: Facts,
-    /// Entries in the distribution header's atom cache reference table (0: none allowed).
-    pub(super) atom_refs: usize,
+    /// The distribution header's atom cache reference table (empty: none allowed).
+    pub(super) atoms: AtomTable<'a>,
+    /// Entries in `atoms`.
+    pub(super) refs: usize,
+    /// Whether to count the text the references stand for ([`Facts::atom_text`])
+    /// against `max_atom_text`.
+    pub(super) count_atom_text: bool,
+    /// Most bytes of atom text the term's references may stand for in all.
+    pub(super) max_atom_text: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -273,13 +298,19 @@ impl<'a> Scanner<'a> {
             terms: 0,
             max_terms: MAX_TERMS,
             facts: Facts::default(),
-            atom_refs: 0,
+            atoms: AtomTable::EMPTY,
+            refs: 0,
+            count_atom_text: false,
+            max_atom_text: 0,
         }
     }
 
     /// The index byte of an `ATOM_CACHE_REF` whose tag (at `at`) has been read.
+    ///
+    /// Building the reference copies its atom's text: what the term's references copy in
+    /// all is held to [`Scanner::max_atom_text`].
     fn atom_ref(&mut self, at: usize) -> Result<(), EtfError> {
-        if self.atom_refs == 0 {
+        if self.refs == 0 {
             return Err(EtfError::UnsupportedTag {
                 tag: ATOM_CACHE_REF,
                 at,
@@ -287,14 +318,33 @@ impl<'a> Scanner<'a> {
             });
         }
         let index = usize::from(self.u8()?);
-        if index >= self.atom_refs {
+        if index >= self.refs {
             return Err(EtfError::AtomRef {
                 index,
                 at,
-                refs: self.atom_refs,
+                refs: self.refs,
             });
         }
         self.facts.atom_refs = true;
+        if self.count_atom_text {
+            return self.count_text(index);
+        }
+        Ok(())
+    }
+
+    /// Counts the text of the atom reference `index` stands for.
+    #[cold]
+    fn count_text(&mut self, index: usize) -> Result<(), EtfError> {
+        let len = self.atoms.get(index).map_or(0, |a| a.name.len());
+        let text = self.facts.atom_text.saturating_add(len);
+        if text > self.max_atom_text {
+            return Err(EtfError::TooLarge {
+                what: WHY_ATOM_TEXT,
+                len: text,
+                limit: self.max_atom_text,
+            });
+        }
+        self.facts.atom_text = text;
         Ok(())
     }
 

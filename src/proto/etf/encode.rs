@@ -503,6 +503,7 @@ pub(crate) mod fields {
             pos,
             map_entries: 0,
             atoms,
+            atom_text: usize::MAX,
         }
     }
 

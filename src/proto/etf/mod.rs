@@ -39,6 +39,7 @@
 //! references with more than 5 words, inconsistent bit binaries).
 
 use std::io::Read as _;
+use std::sync::Arc;
 
 use eetf::{Atom, InternalFun, Pid, Term};
 
@@ -113,6 +114,9 @@ pub const MAX_TERMS: usize = 8 * 1024 * 1024;
 /// Most characters in an atom, as in OTP.
 pub const MAX_ATOM_CHARS: usize = 255;
 
+/// Most bytes in an atom's UTF-8 text (255 characters of 4 bytes).
+const MAX_ATOM_BYTES: usize = 4 * MAX_ATOM_CHARS;
+
 /// Most 32-bit words in a reference that OTP 25 accepts.
 const MAX_REF_WORDS: usize = 5;
 
@@ -155,6 +159,9 @@ const ATOM_UTF8_EXT: u8 = 118;
 const SMALL_ATOM_UTF8_EXT: u8 = 119;
 const V4_PORT_EXT: u8 = 120;
 
+/// What [`EtfError::TooLarge`] names for atom text copied from atom cache references
+/// over the budget ([`decode_in_within`]).
+pub const WHY_ATOM_TEXT: &str = "atom text copied from atom cache references";
 const WHY_ATOM_CACHE: &str = "atom cache reference outside a message with a distribution header";
 const WHY_DIST_HEADER: &str = "distribution header where a term was expected";
 const WHY_FRAGMENT: &str = "distribution fragment header where a term was expected";
@@ -269,6 +276,7 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
             pos: 1,
             map_entries: 0,
             atoms: AtomTable::EMPTY,
+            atom_text: usize::MAX,
         };
         // Nor do tuples, lists and maps of such leaves.
         if let Some(term) = builder.one_pass() {
@@ -288,15 +296,20 @@ pub fn decode_with(buf: &[u8], limits: Limits) -> Result<(Term, usize), EtfError
 }
 
 /// What a message's atom cache references (`ATOM_CACHE_REF`) stand for: the atoms in
-/// reference order, or the reference order's slots in a connection's cache.
+/// reference order, shared atoms in reference order, or the reference order's slots in
+/// a connection's cache.
 #[derive(Clone, Copy, Debug)]
 pub enum AtomTable<'a> {
     /// The atoms themselves.
     List(&'a [Atom]),
-    /// Slot per reference, into a cache's slots.
+    /// Atoms shared with a connection's cache (what a checked message keeps).
+    Shared(&'a [Arc<Atom>]),
+    /// Slot per reference, into a cache's slots, and the length in bytes of the longest
+    /// of their atoms.
     Slots {
         refs: &'a [u16],
-        cache: &'a [Option<Atom>],
+        cache: &'a [Option<Arc<Atom>>],
+        longest: usize,
     },
 }
 
@@ -308,6 +321,7 @@ impl<'a> AtomTable<'a> {
     pub fn len(&self) -> usize {
         match self {
             AtomTable::List(l) => l.len(),
+            AtomTable::Shared(l) => l.len(),
             AtomTable::Slots { refs, .. } => refs.len(),
         }
     }
@@ -322,15 +336,45 @@ impl<'a> AtomTable<'a> {
     pub fn get(&self, index: usize) -> Option<&'a Atom> {
         match *self {
             AtomTable::List(l) => l.get(index),
-            AtomTable::Slots { refs, cache } => cache.get(usize::from(*refs.get(index)?))?.as_ref(),
+            AtomTable::Shared(l) => l.get(index).map(|a| &**a),
+            AtomTable::Slots { refs, cache, .. } => {
+                cache.get(usize::from(*refs.get(index)?))?.as_deref()
+            }
         }
     }
 
-    /// The atoms, owned.
+    /// The length in bytes of the longest atom of the table.
+    pub fn longest(&self) -> usize {
+        match *self {
+            AtomTable::Slots { longest, .. } => longest,
+            AtomTable::List(l) => l.iter().map(|a| a.name.len()).max().unwrap_or(0),
+            AtomTable::Shared(l) => l.iter().map(|a| a.name.len()).max().unwrap_or(0),
+        }
+    }
+
+    /// The atoms, owned (each a copy of its text).
     pub fn to_vec(&self) -> Vec<Atom> {
         (0..self.len())
             .filter_map(|i| self.get(i).cloned())
             .collect()
+    }
+
+    /// The first `n` atoms (at most [`AtomTable::len`]), shared: a pointer each, the
+    /// text not copied (atoms of a [`AtomTable::List`] are copied once into their own
+    /// `Arc`). `None` if one of them is missing.
+    pub fn to_shared(&self, n: usize) -> Option<Vec<Arc<Atom>>> {
+        let n = n.min(self.len());
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            out.push(match *self {
+                AtomTable::List(l) => Arc::new(l.get(i)?.clone()),
+                AtomTable::Shared(l) => l.get(i)?.clone(),
+                AtomTable::Slots { refs, cache, .. } => {
+                    cache.get(usize::from(*refs.get(i)?))?.clone()?
+                }
+            });
+        }
+        Some(out)
     }
 }
 
@@ -346,25 +390,53 @@ impl<'a> From<&'a Vec<Atom>> for AtomTable<'a> {
     }
 }
 
+impl<'a> From<&'a [Arc<Atom>]> for AtomTable<'a> {
+    fn from(l: &'a [Arc<Atom>]) -> Self {
+        AtomTable::Shared(l)
+    }
+}
+
+impl<'a> From<&'a Vec<Arc<Atom>>> for AtomTable<'a> {
+    fn from(l: &'a Vec<Arc<Atom>>) -> Self {
+        AtomTable::Shared(l)
+    }
+}
+
 /// Validate then decode one term written after a distribution header (no version byte)
 /// from the front of `buf`, its atom cache references indexing `atoms`; returns the
 /// term and the bytes consumed.
 pub fn decode_in(buf: &[u8], atoms: AtomTable<'_>) -> Result<(Term, usize), EtfError> {
+    let mut unlimited = usize::MAX;
+    decode_in_within(buf, atoms, &mut unlimited)
+}
+
+/// [`decode_in`], copying at most `*atom_text` bytes of atom text from atom cache
+/// references (each reference built is a copy of its atom's text); what it copied is
+/// taken off `*atom_text`. Past it the term is refused ([`EtfError::TooLarge`]), so
+/// that a few bytes of references cannot stand for much more memory than they took.
+pub fn decode_in_within(
+    buf: &[u8],
+    atoms: AtomTable<'_>,
+    atom_text: &mut usize,
+) -> Result<(Term, usize), EtfError> {
     let mut builder = Builder {
         buf,
         pos: 0,
         map_entries: 0,
         atoms,
+        atom_text: *atom_text,
     };
     if let Some(term) = builder.one_pass() {
+        *atom_text = builder.atom_text;
         return Ok((term, builder.pos));
     }
-    let checked = check_in(buf, 0, atoms.len())?;
+    let checked = check_in(buf, 0, atoms, *atom_text)?;
     let src = buf.get(..checked.len).ok_or(EtfError::Truncated {
         needed: checked.len,
         at: 0,
     })?;
     let term = build_in(src, 0, checked.facts, atoms)?;
+    *atom_text = atom_text.saturating_sub(checked.facts.atom_text);
     Ok((term, checked.len))
 }
 
@@ -386,6 +458,8 @@ fn build_in(
         pos: start,
         map_entries: 0,
         atoms,
+        // Checked: what it copies is within what the check allowed.
+        atom_text: usize::MAX,
     };
     let term = builder.term()?;
     if builder.pos != src.len() {
@@ -417,8 +491,10 @@ pub struct CheckedTerm {
     /// 131 and the term (inflated if it came compressed).
     bytes: Box<[u8]>,
     facts: Facts,
-    /// The atoms its atom cache references (`ATOM_CACHE_REF`) stand for, if it has any.
-    atoms: Vec<Atom>,
+    /// The atoms its atom cache references (`ATOM_CACHE_REF`) stand for (none if it
+    /// uses none): shared with the connection's cache, so a message waiting in a
+    /// mailbox holds a pointer per reference of its header, not the atoms' text.
+    atoms: Box<[Arc<Atom>]>,
 }
 
 impl CheckedTerm {
@@ -443,31 +519,48 @@ impl CheckedTerm {
         Ok(CheckedTerm {
             bytes,
             facts: checked.facts,
-            atoms: Vec::new(),
+            atoms: Box::default(),
         })
     }
 
     /// Checks that `buf` holds exactly one term written after a distribution header
     /// (no version byte), whose atom cache references index `atoms`, and keeps a copy.
     pub fn check_exact_in(buf: &[u8], atoms: AtomTable<'_>) -> Result<CheckedTerm, EtfError> {
-        let checked = check_in(buf, 0, atoms.len())?;
+        let mut unlimited = usize::MAX;
+        Self::check_exact_in_within(buf, atoms, &mut unlimited)
+    }
+
+    /// [`CheckedTerm::check_exact_in`] for a term whose building may copy at most
+    /// `*atom_text` bytes of atom text from atom cache references (what it will copy is
+    /// taken off `*atom_text`), as [`decode_in_within`].
+    pub fn check_exact_in_within(
+        buf: &[u8],
+        atoms: AtomTable<'_>,
+        atom_text: &mut usize,
+    ) -> Result<CheckedTerm, EtfError> {
+        let checked = check_in(buf, 0, atoms, *atom_text)?;
         if checked.len != buf.len() {
             return Err(EtfError::TrailingBytes {
                 len: checked.len,
                 extra: buf.len() - checked.len,
             });
         }
+        let shared = if checked.facts.atom_refs {
+            atoms
+                .to_shared(usize::MAX)
+                .ok_or_else(|| unchecked("atom cache reference to a missing atom", 0))?
+                .into_boxed_slice()
+        } else {
+            Box::default()
+        };
         let mut bytes = Vec::with_capacity(buf.len() + 1);
         bytes.push(VERSION);
         bytes.extend_from_slice(buf);
+        *atom_text = atom_text.saturating_sub(checked.facts.atom_text);
         Ok(CheckedTerm {
             bytes: bytes.into_boxed_slice(),
             facts: checked.facts,
-            atoms: if checked.facts.atom_refs {
-                atoms.to_vec()
-            } else {
-                Vec::new()
-            },
+            atoms: shared,
         })
     }
 
@@ -477,17 +570,27 @@ impl CheckedTerm {
             buf: &self.bytes,
             pos: 1,
             map_entries: 0,
-            atoms: AtomTable::List(&self.atoms),
+            atoms: AtomTable::Shared(&self.atoms),
+            atom_text: usize::MAX,
         };
         match builder.one_pass() {
             Some(term) if builder.pos == self.bytes.len() => Ok(term),
-            _ => build_in(&self.bytes, 1, self.facts, AtomTable::List(&self.atoms)),
+            _ => build_in(&self.bytes, 1, self.facts, AtomTable::Shared(&self.atoms)),
         }
     }
 
     /// The term's bytes, 131 first (inflated if it came compressed).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// Bytes this term holds, itself included: its bytes and a pointer per atom cache
+    /// reference kept (the atoms are shared with the connection's cache, and counted
+    /// there).
+    pub fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.bytes.len()
+            + std::mem::size_of_val::<[Arc<Atom>]>(&self.atoms)
     }
 }
 

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use eetf::{Atom, Term};
+use eetf::Term;
 
 use super::check::Scanner;
 use super::{
-    CheckedTerm, LARGE_TUPLE_EXT, LIST_EXT, MAP_EXT, MAX_DEPTH, NIL_EXT, SMALL_TUPLE_EXT, VERSION,
-    decode_in,
+    AtomTable, CheckedTerm, LARGE_TUPLE_EXT, LIST_EXT, MAP_EXT, MAX_DEPTH, NIL_EXT,
+    SMALL_TUPLE_EXT, VERSION, decode_in,
 };
 
 /// For every map of one term, its entries in the order its encoding listed them.
@@ -26,16 +26,16 @@ impl MapOrders {
     /// `term` was built from. A part of the bytes that does not match the term (which a
     /// checked term never has) is left out: its maps have no recorded order.
     pub fn of(bytes: &[u8], term: &Term) -> MapOrders {
-        Self::of_in(bytes, &[], term)
+        Self::of_in(bytes, AtomTable::EMPTY, term)
     }
 
     /// [`MapOrders::of`] for a checked message, whose atom cache references name the
     /// atoms it kept.
     pub fn of_checked(checked: &CheckedTerm, term: &Term) -> MapOrders {
-        Self::of_in(checked.as_bytes(), &checked.atoms, term)
+        Self::of_in(checked.as_bytes(), AtomTable::Shared(&checked.atoms), term)
     }
 
-    fn of_in(bytes: &[u8], atoms: &[Atom], term: &Term) -> MapOrders {
+    fn of_in(bytes: &[u8], atoms: AtomTable<'_>, term: &Term) -> MapOrders {
         let mut orders = MapOrders::default();
         if bytes.first() == Some(&VERSION) {
             let mut pos = 1;
@@ -72,7 +72,7 @@ impl MapOrders {
 /// One walk of a term's bytes alongside the term built from them.
 struct Walk<'b, 'o> {
     buf: &'b [u8],
-    atoms: &'b [Atom],
+    atoms: AtomTable<'b>,
     orders: &'o mut MapOrders,
 }
 
@@ -146,8 +146,7 @@ impl Walk<'_, '_> {
         for _ in 0..entries.len() {
             let start = *pos;
             skip(buf, self.atoms, pos)?;
-            let (key, _) =
-                decode_in(buf.get(start..*pos)?, super::AtomTable::List(self.atoms)).ok()?;
+            let (key, _) = decode_in(buf.get(start..*pos)?, self.atoms).ok()?;
             // eetf hashes a map key by its own iteration order, so a key that holds a map
             // may miss in `index`; look for it by equality then.
             let i = match index.get(&key) {
@@ -173,10 +172,11 @@ fn u32_at(buf: &[u8], at: usize) -> Option<usize> {
 }
 
 /// Moves `*pos` past the term that starts there.
-fn skip(buf: &[u8], atoms: &[Atom], pos: &mut usize) -> Option<()> {
+fn skip<'a>(buf: &'a [u8], atoms: AtomTable<'a>, pos: &mut usize) -> Option<()> {
     let mut scanner = Scanner::new(buf);
     scanner.pos = *pos;
-    scanner.atom_refs = atoms.len();
+    scanner.refs = atoms.len();
+    scanner.atoms = atoms;
     scanner.term().ok()?;
     *pos = scanner.pos;
     Some(())

@@ -611,6 +611,112 @@ fn atom_cache_refs_and_dist_headers_are_refused() {
     ));
 }
 
+/// Each atom cache reference built is a copy of its atom's text (up to 1020 bytes for 2
+/// bytes of reference): a decode copies at most the text its caller allows, on the
+/// one-pass path (a flat list) and the checked one (references inside tuples and pids)
+/// alike, and takes what it copied off the allowance; a checked term counts what its
+/// building will copy, and keeps a pointer per atom up to the highest it uses.
+#[test]
+fn atom_text_from_cache_references_is_held_to_the_budget() {
+    // The longest atom: 255 characters of 4 bytes.
+    let long = Atom::from("\u{1F600}".repeat(255));
+    assert_eq!(long.name.len(), 1020);
+    let atoms = [Atom::from("cap@vm"), long.clone(), Atom::from("ok")];
+    // [long, ...] of 100 references: 206 bytes standing for 102 000 bytes of text.
+    let mut flat = vec![108, 0, 0, 0, 100];
+    for _ in 0..100 {
+        flat.extend_from_slice(&[82, 1]);
+    }
+    flat.push(106);
+    // [{long, <pid on node cap@vm, a reference>}, ...] of 100.
+    let mut nested = vec![108, 0, 0, 0, 100];
+    for _ in 0..100 {
+        nested.extend_from_slice(&[104, 2, 82, 1, 88, 82, 0]);
+        nested.extend_from_slice(&[0, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 7]);
+    }
+    nested.push(106);
+    for (bytes, text) in [(&flat, 102_000), (&nested, 102_600)] {
+        let table = AtomTable::List(&atoms);
+        let mut left = text + 5;
+        let (term, used) = decode_in_within(bytes, table, &mut left).unwrap();
+        assert_eq!((used, left), (bytes.len(), 5));
+        assert_eq!(decode_in(bytes, table).unwrap().0, term);
+        let mut left = text + 5;
+        let checked = CheckedTerm::check_exact_in_within(bytes, table, &mut left).unwrap();
+        assert_eq!(left, 5);
+        assert_eq!(checked.build().unwrap(), term);
+        // One byte short: refused, naming the limit, and nothing is taken off.
+        let mut left = text - 1;
+        let err = decode_in_within(bytes, table, &mut left).unwrap_err();
+        assert!(
+            matches!(err, EtfError::TooLarge { what: WHY_ATOM_TEXT, limit, .. } if limit == text - 1),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("atom text copied from atom cache references too large"),
+            "{err}"
+        );
+        assert_eq!(left, text - 1);
+        let err = CheckedTerm::check_exact_in_within(bytes, table, &mut left).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EtfError::TooLarge {
+                    what: WHY_ATOM_TEXT,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    // A lone reference (the one-pass builder's first leaf) is counted too.
+    let mut left = 1019;
+    assert!(decode_in_within(&[82, 1], AtomTable::List(&atoms), &mut left).is_err());
+    let mut left = 1020;
+    assert_eq!(
+        decode_in_within(&[82, 1], AtomTable::List(&atoms), &mut left).unwrap(),
+        (Term::from(long.clone()), 2)
+    );
+    assert_eq!(left, 0);
+
+    // Text is counted only where the table's atoms could go over: 206 bytes hold at
+    // most 103 references, which with atoms of 2 bytes stand for 206 bytes at most.
+    let short = [Atom::from("ok"), Atom::from("no")];
+    for (allowed, left_after) in [(206, Some(206)), (205, Some(5)), (199, None)] {
+        let mut left = allowed;
+        let checked = CheckedTerm::check_exact_in_within(&flat, (&short[..]).into(), &mut left);
+        assert_eq!(checked.is_ok().then_some(left), left_after);
+    }
+
+    // A checked term shares the atoms instead of copying them: [ok, ok] holds its 11
+    // bytes and three pointers.
+    let shared: Vec<Arc<Atom>> = atoms.iter().cloned().map(Arc::new).collect();
+    let mut left = usize::MAX;
+    let with_refs = CheckedTerm::check_exact_in_within(
+        &[108, 0, 0, 0, 2, 82, 2, 82, 2, 106],
+        AtomTable::Shared(&shared),
+        &mut left,
+    )
+    .unwrap();
+    assert!(shared.iter().all(|a| Arc::strong_count(a) == 2));
+    assert_eq!(
+        with_refs.held_bytes(),
+        std::mem::size_of::<CheckedTerm>() + 11 + 3 * std::mem::size_of::<Arc<Atom>>()
+    );
+    assert_eq!(
+        with_refs.build().unwrap(),
+        list(vec![atom("ok"), atom("ok")])
+    );
+    // A term without references keeps none.
+    let without =
+        CheckedTerm::check_exact_in(&[108, 0, 0, 0, 1, 97, 0, 106], (&shared).into()).unwrap();
+    assert!(shared.iter().all(|a| Arc::strong_count(a) == 2));
+    assert_eq!(without.held_bytes(), std::mem::size_of::<CheckedTerm>() + 9);
+    drop(with_refs);
+    assert!(shared.iter().all(|a| Arc::strong_count(a) == 1));
+}
+
 #[test]
 fn bit_binaries_need_one_to_eight_tail_bits() {
     for bytes in [
