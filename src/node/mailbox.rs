@@ -15,13 +15,14 @@ use std::task::{Context, Poll, Waker};
 /// allocate a block of 32 message slots up front.
 #[derive(Default)]
 pub(crate) struct MailboxState {
+    /// Priority messages first (the first `prio`), then ordinary ones.
     queue: VecDeque<Msg>,
-    /// Priority messages (OTP 28's `erlang:send(Alias, Msg, [priority])` to a
-    /// priority alias), taken before everything in `queue`.
-    prio: VecDeque<Msg>,
     waker: Option<Waker>,
     /// The sending side is gone: the process has ended.
     closed: bool,
+    /// Priority messages (OTP 28's `erlang:send(Alias, Msg, [priority])` to a
+    /// priority alias) at the front of `queue`.
+    prio: u32,
 }
 
 /// A message in a mailbox: a term, or a peer's message checked by the connection's
@@ -67,7 +68,7 @@ impl Origin {
 #[derive(Default)]
 pub(crate) struct Shared {
     state: Mutex<MailboxState>,
-    /// Set while `state.prio` holds messages: the receiver checks it (without
+    /// Set while `state.queue` starts with priority messages: the receiver checks it (without
     /// the lock) before each message it takes.
     has_prio: AtomicBool,
 }
@@ -112,7 +113,9 @@ impl MailboxTx {
                 return Err(msg);
             }
             if priority {
-                s.prio.push_back(msg);
+                let at = s.prio as usize;
+                s.queue.insert(at, msg);
+                s.prio += 1;
                 self.0.has_prio.store(true, Ordering::Release);
             } else {
                 s.queue.push_back(msg);
@@ -149,29 +152,26 @@ impl MailboxRx {
     pub(crate) fn take_priority(&self) -> VecDeque<Msg> {
         let mut s = lock(&self.0.state);
         self.0.has_prio.store(false, Ordering::Release);
-        std::mem::take(&mut s.prio)
+        let n = std::mem::take(&mut s.prio) as usize;
+        s.queue.drain(..n).collect()
     }
 
-    /// Moves every ordinary message queued into `into` (which must be empty),
-    /// swapping buffers so that neither side allocates; `Ready(false)` once
-    /// closed and drained. Also ready (with `into` left empty) when only
-    /// priority messages wait, which the caller takes with
-    /// [`MailboxRx::take_priority`].
+    /// Moves everything queued into `into` (which must be empty), swapping
+    /// buffers so that neither side allocates: `Ready(Some(n))` with the first
+    /// `n` of them priority messages, `Ready(None)` once closed and drained.
     pub(crate) fn poll_take_all(
         &self,
         into: &mut VecDeque<Msg>,
         cx: &mut Context<'_>,
-    ) -> Poll<bool> {
+    ) -> Poll<Option<u32>> {
         let mut s = lock(&self.0.state);
         if !s.queue.is_empty() {
             std::mem::swap(&mut s.queue, into);
-            return Poll::Ready(true);
-        }
-        if !s.prio.is_empty() {
-            return Poll::Ready(true);
+            self.0.has_prio.store(false, Ordering::Release);
+            return Poll::Ready(Some(std::mem::take(&mut s.prio)));
         }
         if s.closed {
-            return Poll::Ready(false);
+            return Poll::Ready(None);
         }
         // Going idle: do not keep what a burst grew (while busy, the two
         // buffers are swapped back and forth and reused).
@@ -198,7 +198,7 @@ mod tests {
         let mut into = VecDeque::new();
         std::future::poll_fn(|cx| rx.poll_take_all(&mut into, cx))
             .await
-            .then(|| into.into_iter().map(term).collect())
+            .map(|_| into.into_iter().map(term).collect())
     }
 
     fn term(m: Msg) -> Term {
@@ -229,6 +229,28 @@ mod tests {
         drop(tx);
         assert_eq!(take_all(&rx).await, Some(vec![term::int(4)]));
         assert_eq!(take_all(&rx).await, None);
+    }
+
+    #[tokio::test]
+    async fn priority_messages_are_taken_first_and_counted() {
+        let (tx, rx) = mailbox();
+        send(&tx, term::atom("o1")).unwrap();
+        assert!(tx.send_priority(Msg::Term(term::atom("p1"))).is_ok());
+        send(&tx, term::atom("o2")).unwrap();
+        assert!(tx.send_priority(Msg::Term(term::atom("p2"))).is_ok());
+        assert!(rx.has_priority());
+        let mut into = VecDeque::new();
+        let got = std::future::poll_fn(|cx| rx.poll_take_all(&mut into, cx)).await;
+        assert_eq!(got, Some(2));
+        assert!(!rx.has_priority());
+        let order: Vec<Term> = into.into_iter().map(term).collect();
+        assert_eq!(order, ["p1", "p2", "o1", "o2"].map(term::atom).to_vec());
+        // Taken on their own, the ordinary ones stay queued.
+        assert!(tx.send_priority(Msg::Term(term::atom("p3"))).is_ok());
+        send(&tx, term::atom("o3")).unwrap();
+        let prio: Vec<Term> = rx.take_priority().into_iter().map(term).collect();
+        assert_eq!(prio, vec![term::atom("p3")]);
+        assert_eq!(take_all(&rx).await, Some(vec![term::atom("o3")]));
     }
 
     #[tokio::test]

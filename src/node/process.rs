@@ -317,8 +317,9 @@ impl Process {
             self.absorb_priority();
             if self.fetched.is_empty() {
                 let (rx, fetched) = (&self.rx, &mut self.fetched);
-                if !std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
-                    return Err(ReceiveError::Exited);
+                match std::future::poll_fn(|cx| rx.poll_take_all(fetched, cx)).await {
+                    Some(prio) => self.fetched_prio = prio,
+                    None => return Err(ReceiveError::Exited),
                 }
                 continue;
             }
@@ -380,12 +381,9 @@ impl Process {
             }
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             let (rx, fetched) = (&self.rx, &mut self.fetched);
-            if !matches!(
-                rx.poll_take_all(fetched, &mut cx),
-                std::task::Poll::Ready(true)
-            ) && !self.rx.has_priority()
-            {
-                break;
+            match rx.poll_take_all(fetched, &mut cx) {
+                std::task::Poll::Ready(Some(prio)) => self.fetched_prio = prio,
+                _ => break,
             }
         }
         let mut i = 0;
