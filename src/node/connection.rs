@@ -443,8 +443,10 @@ async fn writer<W: AsyncWrite + Unpin>(
     let reason = loop {
         tokio::select! {
             taken = queue.take(&mut batch) => {
-                let Taken::Frames(frames) = taken else {
-                    break "outgoing queue closed".to_string();
+                let frames = match taken {
+                    Taken::Frames(frames) => frames,
+                    Taken::Closed(Some(held)) => break overflow_reason(held),
+                    Taken::Closed(None) => break "outgoing queue closed".to_string(),
                 };
                 io.messages_out(frames as u64);
                 if let Err(e) = write_counted(&mut w, &batch, io).await {
@@ -735,15 +737,21 @@ pub(crate) fn send_control(
     match queue.push(ctl, payload) {
         Ok(Pushed::Queued | Pushed::Closed) => {}
         Ok(Pushed::Overflowed(held)) => {
-            let reason = format!(
-                "outgoing queue over its limit ({held} bytes queued): the peer is not taking what is sent"
-            );
+            let reason = overflow_reason(held);
             tracing::warn!(%peer, "{reason}");
             // The closed queue stops the writer of a connection still dialling.
             peers::connection_down(node, peer, id, reason);
         }
         Err(e) => tracing::warn!(%peer, "cannot encode a message: {e}"),
     }
+}
+
+/// Why a connection whose outgoing queue went past its limit is closed (the same
+/// whether the sender or the writer reports it first).
+fn overflow_reason(held: usize) -> String {
+    format!(
+        "outgoing queue over its limit ({held} bytes queued): the peer is not taking what is sent"
+    )
 }
 
 /// Connects to `peer` unless already connected, waiting for the outcome.

@@ -56,6 +56,8 @@ struct OutState {
     frames: usize,
     /// The peer's entry is gone: nothing more will be queued.
     closed: bool,
+    /// Closed because a push took the queue past its limit, to this many bytes.
+    overflowed: Option<usize>,
     /// Unknown until the handshake is done.
     wire: Option<Wire>,
     /// Messages sent before that, encoded once it is known.
@@ -159,7 +161,8 @@ pub(crate) enum Pushed {
 /// What the writer found: frames to write, or the end of the queue.
 pub(crate) enum Taken {
     Frames(usize),
-    Closed,
+    /// Closed; with the bytes it held if a push took it past its limit.
+    Closed(Option<usize>),
 }
 
 /// The process a control message is sent on behalf of, if it names one.
@@ -364,6 +367,7 @@ impl OutQueue {
             // first take one more (possibly huge) message.
             let held = s.held();
             if held >= self.limit {
+                s.overflowed = Some(held);
                 drop(s);
                 self.close();
                 return Ok(Pushed::Overflowed(held));
@@ -378,6 +382,7 @@ impl OutQueue {
             }
             let held = s.held();
             if held > self.limit {
+                s.overflowed = Some(held);
                 drop(s);
                 self.close();
                 return Ok(Pushed::Overflowed(held));
@@ -440,7 +445,7 @@ impl OutQueue {
                     return Taken::Frames(frames);
                 }
                 if s.closed {
-                    return Taken::Closed;
+                    return Taken::Closed(s.overflowed);
                 }
             }
             self.ready.notified().await;
@@ -711,7 +716,7 @@ mod tests {
         assert!(batch.capacity() <= KEEP);
         q.close();
         assert_eq!(q.push(&send(1, 2), Some(&chunk)).ok(), Some(Pushed::Closed));
-        assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
+        assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed(_)));
     }
 
     #[tokio::test]
@@ -731,7 +736,10 @@ mod tests {
                 Ok(Pushed::Overflowed(_))
             ));
             assert_eq!(q.push(&send(1, 2), Some(&small)).ok(), Some(Pushed::Closed));
-            assert!(matches!(q.take(&mut Vec::new()).await, Taken::Closed));
+            assert!(matches!(
+                q.take(&mut Vec::new()).await,
+                Taken::Closed(Some(_))
+            ));
         }
         // A queue at its limit overflows before encoding the next message (any
         // message takes it past), so that message is never encoded.
