@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use erlnode::proto::dist_header::header_by_hand;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -812,40 +813,6 @@ async fn links_and_monitors_per_remote_pid_and_per_peer_are_limited() {
     node.shutdown().await;
 }
 
-/// A `131 68` distribution header written from the documented layout: `refs` are
-/// `(slot, Some(text))` for a new atom cache entry, `(slot, None)` for a slot cached by
-/// an earlier message (lengths take two bytes when a new text is over 255 bytes).
-fn dist_header(refs: &[(u16, Option<&str>)]) -> Vec<u8> {
-    let n = refs.len();
-    let mut out = vec![131, 68, n as u8];
-    if n == 0 {
-        return out;
-    }
-    let long = refs.iter().any(|(_, t)| t.is_some_and(|t| t.len() > 255));
-    let mut flags = vec![0u8; n / 2 + 1];
-    let mut set = |i: usize, nibble: u8| flags[i / 2] |= nibble << (4 * (i % 2));
-    for (i, (slot, text)) in refs.iter().enumerate() {
-        set(
-            i,
-            (slot >> 8) as u8 & 7 | if text.is_some() { 8 } else { 0 },
-        );
-    }
-    set(n, u8::from(long));
-    out.extend(flags);
-    for (slot, text) in refs {
-        out.push((slot & 0xff) as u8);
-        if let Some(t) = text {
-            if long {
-                out.extend((t.len() as u16).to_be_bytes());
-            } else {
-                out.push(t.len() as u8);
-            }
-            out.extend(t.as_bytes());
-        }
-    }
-    out
-}
-
 /// `NEW_PID_EXT` of pid `<id>` on node `node` (creation 7).
 fn pid_ext(node: &str, id: u32) -> Vec<u8> {
     let mut t = vec![88, 119, node.len() as u8];
@@ -916,10 +883,10 @@ async fn cached_atoms_are_shared_by_waiting_messages_and_bounded_when_built() {
     let new: Vec<(u16, Option<&str>)> = (0..255)
         .map(|i| (i as u16, Some(texts[i].as_str())))
         .collect();
-    let mut bytes = framed(&[&dist_header(&new), &to_sink, &list_of_refs(0..8)]);
+    let mut bytes = framed(&[&header_by_hand(&new), &to_sink, &list_of_refs(0..8)]);
     let old: Vec<(u16, Option<&str>)> = (0..255).map(|i| (i as u16, None)).collect();
     let small = framed(&[
-        &dist_header(&old),
+        &header_by_hand(&old),
         &to_sink,
         &list_of_refs([254, 0, 1, 2, 3, 4, 5, 6].into_iter()),
     ]);
@@ -933,7 +900,7 @@ async fn cached_atoms_are_shared_by_waiting_messages_and_bounded_when_built() {
     payload.extend_from_slice(&[119, marker.len() as u8]);
     payload.extend_from_slice(marker.as_bytes());
     bytes.extend(framed(&[
-        &dist_header(&[]),
+        &header_by_hand(&[]),
         &bare_reg_send(&evil, "echo"),
         &payload,
     ]));
@@ -971,7 +938,7 @@ async fn cached_atoms_are_shared_by_waiting_messages_and_bounded_when_built() {
         let (s, evil) = authenticated(node.port(), node.name()).await;
         let long = longest_atom(0);
         let bytes = framed(&[
-            &dist_header(&[(0, Some(long.as_str()))]),
+            &header_by_hand(&[(0, Some(long.as_str()))]),
             &bare_reg_send(&evil, "sink"),
             &list_of_refs(std::iter::repeat_n(0, n)),
         ]);

@@ -969,18 +969,7 @@ pub(super) fn exact_order(a: &Value, b: &Value) -> Ordering {
 /// Rank in Erlang's term order: `number < atom < reference < fun < port <
 /// pid < tuple < map < nil < list < bitstring`.
 fn rank(v: &Value) -> u8 {
-    let leaf = |t: &Term| match t {
-        Term::FixInteger(_) | Term::BigInteger(_) | Term::Float(_) => 0,
-        Term::Atom(_) => 1,
-        Term::Reference(_) => 2,
-        Term::ExternalFun(_) | Term::InternalFun(_) => 3,
-        Term::Port(_) => 4,
-        Term::Pid(_) => 5,
-        Term::Tuple(_) => 6,
-        Term::Map(_) => 7,
-        Term::List(_) | Term::ByteList(_) | Term::ImproperList(_) => 9,
-        Term::Binary(_) | Term::BitBinary(_) => 10,
-    };
+    let leaf = crate::term::print::rank;
     match v {
         Value::Leaf(t) => leaf(t),
         Value::Shared(s) => leaf(&s.term),

@@ -463,5 +463,42 @@ impl OutCache {
     }
 }
 
+/// Test support: a `131 68` header written by hand from the documented layout
+/// (erl_ext_dist), independently of [`OutCache`]'s writer, for tests that need the
+/// header forms no real node sends (a hostile peer's). `refs` are `(slot, Some(text))`
+/// for a new cache entry, `(slot, None)` for a slot cached by an earlier message;
+/// lengths take two bytes (the long-atoms flag) when a new text is over 255 bytes.
+#[doc(hidden)]
+pub fn header_by_hand(refs: &[(u16, Option<&str>)]) -> Vec<u8> {
+    let n = refs.len();
+    let mut out = vec![131, 68, n as u8];
+    if n == 0 {
+        return out;
+    }
+    let long = refs.iter().any(|(_, t)| t.is_some_and(|t| t.len() > 255));
+    let mut flags = vec![0u8; n / 2 + 1];
+    let mut set = |i: usize, nibble: u8| flags[i / 2] |= nibble << (4 * (i % 2));
+    for (i, (slot, text)) in refs.iter().enumerate() {
+        set(
+            i,
+            (slot >> 8) as u8 & 7 | if text.is_some() { 8 } else { 0 },
+        );
+    }
+    set(n, u8::from(long));
+    out.extend(flags);
+    for (slot, text) in refs {
+        out.push((slot & 0xff) as u8);
+        if let Some(t) = text {
+            if long {
+                out.extend((t.len() as u16).to_be_bytes());
+            } else {
+                out.push(t.len() as u8);
+            }
+            out.extend(t.as_bytes());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

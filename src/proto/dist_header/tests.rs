@@ -310,41 +310,6 @@ fn out_cache_sends_new_entries_once_then_bare_slots() {
     assert!(header.windows(5).any(|w| w == b"gamma"));
 }
 
-/// A `131 68` header written by hand from the documented layout (erl_ext_dist): `refs`
-/// are `(slot, Some(text))` for a new cache entry, `(slot, None)` for a slot cached by
-/// an earlier message; lengths take two bytes (the long-atoms flag) when a new text is
-/// over 255 bytes.
-fn header(refs: &[(u16, Option<&str>)]) -> Vec<u8> {
-    let n = refs.len();
-    let mut out = vec![131, 68, n as u8];
-    if n == 0 {
-        return out;
-    }
-    let long = refs.iter().any(|(_, t)| t.is_some_and(|t| t.len() > 255));
-    let mut flags = vec![0u8; n / 2 + 1];
-    let mut set = |i: usize, nibble: u8| flags[i / 2] |= nibble << (4 * (i % 2));
-    for (i, (slot, text)) in refs.iter().enumerate() {
-        set(
-            i,
-            (slot >> 8) as u8 & 7 | if text.is_some() { 8 } else { 0 },
-        );
-    }
-    set(n, u8::from(long));
-    out.extend(flags);
-    for (slot, text) in refs {
-        out.push((slot & 0xff) as u8);
-        if let Some(t) = text {
-            if long {
-                out.extend((t.len() as u16).to_be_bytes());
-            } else {
-                out.push(t.len() as u8);
-            }
-            out.extend(t.as_bytes());
-        }
-    }
-    out
-}
-
 /// `{6, Pid, '', sink}` (REG_SEND to `sink`, from a pid of `evil@h`) without version byte.
 fn reg_send_to_sink() -> Vec<u8> {
     let mut t = vec![104, 4, 97, 6, 88, 119, 6];
@@ -393,7 +358,7 @@ fn checked_messages_share_the_cached_atoms() {
     let new: Vec<(u16, Option<&str>)> = (0..255)
         .map(|i| (i as u16, Some(texts[i].as_str())))
         .collect();
-    let mut first = header(&new);
+    let mut first = header_by_hand(&new);
     first.extend(reg_send_to_sink());
     first.extend(list_of_refs(0..8));
     let m = read(&first, &mut cache).unwrap();
@@ -408,7 +373,7 @@ fn checked_messages_share_the_cached_atoms() {
     drop(c);
     // Then messages whose headers reference all 255, payloads naming the last and others.
     let old: Vec<(u16, Option<&str>)> = (0..255).map(|i| (i as u16, None)).collect();
-    let mut body = header(&old);
+    let mut body = header_by_hand(&old);
     body.extend(reg_send_to_sink());
     body.extend(list_of_refs([254, 0, 1, 2, 3, 4, 5, 6].into_iter()));
     let mut kept = Vec::new();
@@ -431,7 +396,7 @@ fn checked_messages_share_the_cached_atoms() {
     let Term::List(l) = built else { panic!() };
     assert_eq!(l.elements[0], Term::from(Atom::from(texts[254].as_str())));
     // A slot the peer replaces keeps its old atom for the messages that name it.
-    let mut replace = header(&[(254, Some("new"))]);
+    let mut replace = header_by_hand(&[(254, Some("new"))]);
     replace.extend(reg_send_to_sink());
     replace.extend(list_of_refs(std::iter::repeat_n(0, 8)));
     read(&replace, &mut cache).unwrap();
@@ -455,11 +420,11 @@ fn references_standing_for_more_atom_text_than_the_message_allows_are_refused() 
     let module = "Elixir.Inventory.Stock.Movement";
     assert_eq!(module.len(), 31);
     let mut cache = InCache::default();
-    let mut first = header(&[(0, Some(long.as_str())), (1, Some(module))]);
+    let mut first = header_by_hand(&[(0, Some(long.as_str())), (1, Some(module))]);
     first.extend(reg_send_to_sink());
     first.extend(list_of_refs(0..2));
     read(&first, &mut cache).unwrap();
-    let refs = header(&[(0, None), (1, None)]);
+    let refs = header_by_hand(&[(0, None), (1, None)]);
     // 8000 references (16 KB: checked and kept unbuilt) and 9000 (built at once) to the
     // 1020-byte atom.
     for n in [8000, 9000] {

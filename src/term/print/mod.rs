@@ -518,6 +518,7 @@ use atoms::*;
 pub(crate) use atoms::{LITERAL_OPERATORS, unicode_class};
 pub use exception::{error_banner, format_banner, format_stacktrace, mfa};
 pub use float::format_float;
+pub(crate) use order::rank;
 pub use order::term_cmp;
 use order::*;
 use text::*;

@@ -13,7 +13,9 @@ pub fn term_cmp(a: &Term, b: &Term) -> Ordering {
     Order::default().cmp(a, b, 0)
 }
 
-pub(super) fn rank(t: &Term) -> u8 {
+/// Rank of a term's kind in Erlang's term order: `number < atom < reference < fun <
+/// port < pid < tuple < map < nil < list < bitstring`.
+pub(crate) fn rank(t: &Term) -> u8 {
     match t {
         Term::FixInteger(_) | Term::BigInteger(_) | Term::Float(_) => 0,
         Term::Atom(_) => 1,
